@@ -1,0 +1,1 @@
+//! Synchronous helpers shared by every runtime driver (filled in with the session).

@@ -1,0 +1,24 @@
+//! Sans-IO core of paxeer-p2p.
+//!
+//! Everything in this crate is a pure state machine: it never touches a socket, never reads a
+//! clock (time is passed in as `now`) and never uses a global random number generator (each
+//! machine owns a CSPRNG seeded from a [`types::Seed`]). The runtime crates drive these machines
+//! over real sockets; tests drive them in virtual time.
+//!
+//! Layout (one job per module):
+//! - [`types`]: node identities, seeds, directions.
+//! - [`crypto`]: Keccak, secp256k1 helpers, ECIES.
+//! - [`enode`]: `enode://` URLs.
+//! - [`rlpx`]: the RLPx handshake (EIP-8) and the frame codec.
+//! - [`p2p`]: the devp2p base protocol (Hello, Disconnect, Ping/Pong) and capability negotiation.
+//! - [`session`]: one RLPx connection composed of the above.
+//! - [`driver`]: synchronous buffer helpers shared by every runtime.
+
+pub mod crypto;
+pub mod driver;
+pub mod enode;
+pub mod p2p;
+pub mod rlpx;
+pub mod rng;
+pub mod session;
+pub mod types;

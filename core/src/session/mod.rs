@@ -1,0 +1,1 @@
+//! One RLPx connection as a sans-IO state machine (filled in next).

@@ -1,0 +1,1 @@
+//! Drives the paxeer-p2p core over smol.
