@@ -1,1 +1,332 @@
-//! Drives the paxeer-p2p core over smol.
+//! Drives the paxeer-p2p sans-IO core over smol: TCP dial and listen, one task per session.
+//!
+//! Only sockets, timers, tasks and channels live here; the loop logic is
+//! [`paxeer_p2p_core::driver::SessionDriver`]. Tasks are spawned on smol's global executor.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures_lite::future;
+use futures_lite::io::{AsyncReadExt, AsyncWriteExt};
+use paxeer_p2p_core::driver::{os_seed, Command, EstablishedInfo, Establishing, SessionDriver};
+use paxeer_p2p_core::p2p::{CapId, DisconnectReason};
+use paxeer_p2p_core::session::{CloseReason, SendError, Session, SessionConfig, SessionEvent};
+use paxeer_p2p_core::types::{Direction, PeerId};
+use smol::net::{TcpListener, TcpStream};
+
+/// Events buffered between a session task and its handle before the task waits.
+const EVENT_CHANNEL_CAPACITY: usize = 64;
+/// Commands buffered between a handle and its session task.
+const COMMAND_CHANNEL_CAPACITY: usize = 64;
+/// Default cap on inbound connections still in the handshake (go-ethereum `maxpendpeers`).
+pub const MAX_PENDING_INBOUND: usize = 50;
+
+type Reply = async_channel::Sender<Result<(), SendError>>;
+type CommandMsg = (Command, Option<Reply>);
+
+/// Why a dial or an accepted connection did not become a session.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// TCP failed.
+    #[error("tcp: {0}")]
+    Io(#[from] io::Error),
+    /// The remote key is not a valid public key.
+    #[error("invalid remote key")]
+    InvalidKey,
+    /// The session closed before it was established.
+    #[error("{0}")]
+    Closed(CloseReason),
+}
+
+/// Why a command could not be carried out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HandleError {
+    /// The session refused the command.
+    #[error(transparent)]
+    Refused(#[from] SendError),
+    /// The session task has ended.
+    #[error("session has ended")]
+    Ended,
+}
+
+/// An established session: its peer information, and the means to send and receive.
+#[derive(Debug)]
+pub struct SessionHandle {
+    info: EstablishedInfo,
+    local_addr: SocketAddr,
+    remote_addr: SocketAddr,
+    commands: async_channel::Sender<CommandMsg>,
+    events: async_channel::Receiver<SessionEvent>,
+}
+
+impl SessionHandle {
+    /// Peer identity, Hello, negotiated capabilities and timings.
+    pub fn info(&self) -> &EstablishedInfo {
+        &self.info
+    }
+
+    /// Local socket address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Remote socket address.
+    pub fn remote_addr(&self) -> SocketAddr {
+        self.remote_addr
+    }
+
+    /// Sends a message of capability `cap` (`msg_id` relative to it).
+    pub async fn send(&self, cap: CapId, msg_id: u64, payload: Vec<u8>) -> Result<(), HandleError> {
+        self.command(Command::Send { cap, msg_id, payload }).await
+    }
+
+    /// Sends a p2p Ping; a `Pong` event follows.
+    pub async fn ping(&self) -> Result<(), HandleError> {
+        self.command(Command::Ping).await
+    }
+
+    /// Disconnects with `reason`; a `Closed` event follows.
+    pub async fn disconnect(&self, reason: DisconnectReason) -> Result<(), HandleError> {
+        self.command(Command::Disconnect(reason)).await
+    }
+
+    /// The next event (`Message`, `Pong`, and finally `Closed`); `None` after `Closed`.
+    pub async fn next_event(&mut self) -> Option<SessionEvent> {
+        self.events.recv().await.ok()
+    }
+
+    async fn command(&self, cmd: Command) -> Result<(), HandleError> {
+        let (tx, rx) = async_channel::bounded(1);
+        self.commands
+            .send((cmd, Some(tx)))
+            .await
+            .map_err(|_| HandleError::Ended)?;
+        rx.recv().await.map_err(|_| HandleError::Ended)?.map_err(HandleError::from)
+    }
+}
+
+/// Dials `addr`, runs the RLPx handshake with `remote` and the Hello exchange, and returns the
+/// established session (its task keeps running until it closes).
+pub async fn connect(
+    addr: SocketAddr,
+    remote: PeerId,
+    config: Arc<SessionConfig>,
+) -> Result<SessionHandle, ConnectError> {
+    let stream = TcpStream::connect(addr).await?;
+    let started = Instant::now();
+    let session = Session::connect(config, remote, started, os_seed())
+        .map_err(|_| ConnectError::InvalidKey)?;
+    start(stream, session, started, Direction::Outbound).await
+}
+
+async fn start(
+    stream: TcpStream,
+    session: Session,
+    started: Instant,
+    direction: Direction,
+) -> Result<SessionHandle, ConnectError> {
+    stream.set_nodelay(true)?;
+    let local_addr = stream.local_addr()?;
+    let remote_addr = stream.peer_addr()?;
+    let (cmd_tx, cmd_rx) = async_channel::bounded(COMMAND_CHANNEL_CAPACITY);
+    let (ev_tx, ev_rx) = async_channel::bounded(EVENT_CHANNEL_CAPACITY);
+    smol::spawn(run(stream, SessionDriver::new(session), cmd_rx, ev_tx)).detach();
+    let mut establishing = Establishing::new(started, direction);
+    while let Ok(ev) = ev_rx.recv().await {
+        match establishing.on_event(Instant::now(), ev) {
+            None => {}
+            Some(Ok(info)) => {
+                return Ok(SessionHandle {
+                    info,
+                    local_addr,
+                    remote_addr,
+                    commands: cmd_tx,
+                    events: ev_rx,
+                })
+            }
+            Some(Err(reason)) => return Err(ConnectError::Closed(reason)),
+        }
+    }
+    Err(ConnectError::Closed(CloseReason::TransportClosed))
+}
+
+/// What the session task is woken by.
+enum Wake {
+    Read(io::Result<usize>),
+    Written(io::Result<usize>),
+    Command(Option<CommandMsg>),
+    Timeout,
+}
+
+/// The per-session task: socket I/O around the shared driver.
+async fn run(
+    stream: TcpStream,
+    mut drv: SessionDriver,
+    commands: async_channel::Receiver<CommandMsg>,
+    events: async_channel::Sender<SessionEvent>,
+) {
+    let mut rd = stream.clone();
+    let mut wr = stream;
+    let mut app_alive = true;
+    loop {
+        for ev in drv.pump(Instant::now()) {
+            if app_alive && events.send(ev).await.is_err() {
+                app_alive = false;
+            }
+        }
+        if !app_alive && !drv.session().is_closed() {
+            drv.on_application_gone(Instant::now());
+            continue;
+        }
+        if drv.is_finished() {
+            break;
+        }
+        let deadline = drv.deadline();
+        let reading = drv.wants_read();
+        let (rbuf, wbuf) = drv.io_buffers();
+        let writing = !wbuf.is_empty();
+        let read = async {
+            if reading {
+                Wake::Read(rd.read(rbuf).await)
+            } else {
+                future::pending().await
+            }
+        };
+        let write = async {
+            if writing {
+                Wake::Written(wr.write(wbuf).await)
+            } else {
+                future::pending().await
+            }
+        };
+        let command = async {
+            if app_alive {
+                Wake::Command(commands.recv().await.ok())
+            } else {
+                future::pending().await
+            }
+        };
+        let timer = async {
+            match deadline {
+                Some(d) => {
+                    smol::Timer::at(d).await;
+                    Wake::Timeout
+                }
+                None => future::pending().await,
+            }
+        };
+        let wake = future::or(read, future::or(write, future::or(command, timer))).await;
+        let now = Instant::now();
+        match wake {
+            Wake::Read(Ok(n)) => drv.on_read(now, n),
+            Wake::Written(Ok(n)) => drv.on_written(n),
+            Wake::Read(Err(_)) | Wake::Written(Err(_)) => drv.on_transport_error(now),
+            Wake::Command(Some((cmd, reply))) => {
+                let res = drv.apply(now, cmd);
+                if let Some(reply) = reply {
+                    let _ = reply.try_send(res);
+                }
+            }
+            Wake::Command(None) => app_alive = false,
+            Wake::Timeout => drv.on_timeout(now),
+        }
+    }
+    let _ = wr.close().await;
+}
+
+/// A connection the listener accepted.
+#[derive(Debug)]
+pub enum Incoming {
+    /// Handshake and Hello completed.
+    Established(SessionHandle),
+    /// The connection failed before it was established.
+    Failed {
+        /// The remote address.
+        addr: SocketAddr,
+        /// Why.
+        error: ConnectError,
+    },
+}
+
+/// A TCP listener that turns accepted connections into sessions.
+#[derive(Debug)]
+pub struct Listener {
+    local_addr: SocketAddr,
+    incoming: async_channel::Receiver<Incoming>,
+    _accept_task: smol::Task<()>,
+}
+
+impl Listener {
+    /// Binds `addr` and starts accepting with `config`; at most [`MAX_PENDING_INBOUND`]
+    /// connections may be in the handshake at once (more are closed at once).
+    pub async fn bind(addr: SocketAddr, config: Arc<SessionConfig>) -> io::Result<Self> {
+        Self::bind_with_limit(addr, config, MAX_PENDING_INBOUND).await
+    }
+
+    /// As [`Listener::bind`] with an explicit cap on pending handshakes.
+    pub async fn bind_with_limit(
+        addr: SocketAddr,
+        config: Arc<SessionConfig>,
+        max_pending: usize,
+    ) -> io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        let local_addr = listener.local_addr()?;
+        let (tx, incoming) = async_channel::bounded(EVENT_CHANNEL_CAPACITY);
+        let accept_task = smol::spawn(accept_loop(listener, config, tx, max_pending));
+        Ok(Self {
+            local_addr,
+            incoming,
+            _accept_task: accept_task,
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The next accepted connection's outcome; `None` if the listener stopped.
+    pub async fn accept(&mut self) -> Option<Incoming> {
+        self.incoming.recv().await.ok()
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    config: Arc<SessionConfig>,
+    tx: async_channel::Sender<Incoming>,
+    max_pending: usize,
+) {
+    let pending = Arc::new(AtomicUsize::new(0));
+    loop {
+        let (stream, addr) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                continue;
+            }
+        };
+        if pending.load(Ordering::Relaxed) >= max_pending {
+            tracing::debug!(%addr, "too many pending handshakes; dropping connection");
+            continue;
+        }
+        pending.fetch_add(1, Ordering::Relaxed);
+        let (config, tx, pending) = (config.clone(), tx.clone(), pending.clone());
+        smol::spawn(async move {
+            let started = Instant::now();
+            let session = Session::accept(config, started, os_seed());
+            let out = match start(stream, session, started, Direction::Inbound).await {
+                Ok(h) => Incoming::Established(h),
+                Err(error) => Incoming::Failed { addr, error },
+            };
+            pending.fetch_sub(1, Ordering::Relaxed);
+            let _ = tx.send(out).await;
+        })
+        .detach();
+    }
+}
