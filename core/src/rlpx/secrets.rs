@@ -52,8 +52,8 @@ impl Secrets {
 
         let mac_state = |nonce: &[u8; 32], packet: &[u8]| {
             let mut seed = [0u8; 32];
-            for (i, s) in seed.iter_mut().enumerate() {
-                *s = mac[i] ^ nonce[i];
+            for ((s, m), n) in seed.iter_mut().zip(&mac).zip(nonce) {
+                *s = m ^ n;
             }
             let mut st = KeccakState::new();
             st.update(&seed);
