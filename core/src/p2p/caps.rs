@@ -1,9 +1,11 @@
-//! Capabilities and their negotiation, exactly as go-ethereum's `matchProtocols`: local
-//! protocols sorted by name then version, exact (name, version) matches only, the highest
+//! Capabilities and their negotiation, exactly as go-ethereum's `matchProtocols`: the remote
+//! capabilities sorted by name then version, exact (name, version) matches only, the highest
 //! shared version per name wins, offsets start at 0x10 and follow each negotiated protocol's
 //! message count in name order.
 
 use std::fmt;
+
+use crate::p2p::BASE_PROTOCOL_LENGTH;
 
 /// A capability as carried in Hello: a short ASCII name and a version.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -81,9 +83,45 @@ pub struct SharedCapabilities {
 
 impl SharedCapabilities {
     /// Negotiates `local` protocols against the `remote` Hello's capabilities.
+    ///
+    /// The remote capabilities are walked in (name, version) order; each one equal to a local
+    /// spec (the first such spec if several are) is kept, replacing an earlier match of the
+    /// same name, so the highest shared version of each name wins. Offsets then start at
+    /// [`BASE_PROTOCOL_LENGTH`] and each capability begins where the previous one's
+    /// `message_count` ends, in name order. Two peers with the same local specs that offer
+    /// each other their capabilities therefore agree on every offset.
+    ///
+    /// At most 256 capabilities (the range of [`CapId`]) are kept; the rest, last in name
+    /// order, are dropped.
     pub fn negotiate(local: &[ProtocolSpec], remote: &[Capability]) -> Self {
-        let _ = (local, remote);
-        todo!("helper B")
+        let mut sorted: Vec<&Capability> = remote.iter().collect();
+        sorted.sort();
+        // One entry per name, in name order; a later (higher) version replaces the earlier.
+        let mut chosen: Vec<&ProtocolSpec> = Vec::new();
+        for cap in sorted {
+            let Some(spec) = local.iter().find(|s| s.cap == *cap) else {
+                continue;
+            };
+            match chosen.last_mut() {
+                Some(last) if last.cap.name == spec.cap.name => *last = spec,
+                _ => chosen.push(spec),
+            }
+        }
+        chosen.truncate(usize::from(u8::MAX) + 1);
+        let mut offset = BASE_PROTOCOL_LENGTH;
+        let caps = chosen
+            .into_iter()
+            .map(|spec| {
+                let shared = SharedCapability {
+                    cap: spec.cap.clone(),
+                    offset,
+                    message_count: spec.message_count,
+                };
+                offset = offset.saturating_add(spec.message_count);
+                shared
+            })
+            .collect();
+        Self { caps }
     }
 
     /// The negotiated capabilities, in offset order.
@@ -111,19 +149,30 @@ impl SharedCapabilities {
 
     /// The handle of a negotiated capability by name.
     pub fn find(&self, name: &str) -> Option<CapId> {
-        self.iter().find(|(_, c)| c.cap.name == name).map(|(id, _)| id)
+        self.iter()
+            .find(|(_, c)| c.cap.name == name)
+            .map(|(id, _)| id)
     }
 
     /// Maps an absolute message id (≥ 0x10) to (capability, id relative to it); `None` if
     /// it falls outside every negotiated range.
     pub fn route(&self, msg_id: u64) -> Option<(CapId, u64)> {
-        let _ = msg_id;
-        todo!("helper B")
+        self.iter().find_map(|(id, c)| {
+            let rel = msg_id.checked_sub(c.offset)?;
+            (rel < c.message_count).then_some((id, rel))
+        })
     }
 
     /// The absolute message id of `rel_id` in capability `cap`; `None` if out of range.
     pub fn absolute(&self, cap: CapId, rel_id: u64) -> Option<u64> {
-        let _ = (cap, rel_id);
-        todo!("helper B")
+        let c = self.get(cap)?;
+        if rel_id < c.message_count {
+            c.offset.checked_add(rel_id)
+        } else {
+            None
+        }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,8 +1,8 @@
 //! Disconnect reasons of the devp2p base protocol and the Disconnect message codec.
 //!
 //! We send `[reason]`. We accept, as peers in the wild send them: the list form, a bare RLP
-//! integer, an empty payload or empty list (treated as "disconnect requested"), and a single
-//! raw byte that is not RLP at all.
+//! integer, and a single raw byte. Like go-ethereum's `decodeDisconnectMessage`, a payload
+//! carrying no reason at all (empty, or an empty list) reads as `DiscInvalid` (0xff).
 
 use std::fmt;
 
@@ -113,25 +113,20 @@ impl DisconnectReason {
     }
 
     /// Reads a Disconnect payload in any of the forms peers send. Never fails: an
-    /// unintelligible payload yields [`DisconnectReason::Unknown`] with code 0xff, since the
-    /// peer is leaving either way.
+    /// unintelligible payload, including an empty one or an empty list, yields
+    /// [`DisconnectReason::Unknown`] with code 0xff (go-ethereum's `DiscInvalid`), since the
+    /// peer is leaving either way. Anything after the reason is ignored.
     pub fn decode(payload: &[u8]) -> Self {
-        match payload {
-            // Empty payload: no reason given.
-            [] => return DisconnectReason::Requested,
-            // A single raw byte: an RLP single byte (< 0x80) is the code itself; 0x80 is RLP
-            // zero and 0xc0 the empty list.
-            [b] if *b < 0x80 => return Self::from_code(*b),
-            [0x80] | [0xc0] => return DisconnectReason::Requested,
-            _ => {}
+        // A single raw byte below 0x80 is the code itself (also 0x00, which strict RLP
+        // would reject as a non-canonical integer).
+        if let [b] = payload {
+            if *b < 0x80 {
+                return Self::from_code(*b);
+            }
         }
         let r = rlp::Rlp::new(payload);
         let code = if r.is_list() {
-            match r.item_count() {
-                Ok(0) => return DisconnectReason::Requested,
-                Ok(_) => r.val_at::<u8>(0).ok(),
-                Err(_) => None,
-            }
+            r.val_at::<u8>(0).ok()
         } else {
             r.as_val::<u8>().ok()
         };
@@ -148,3 +143,6 @@ impl fmt::Display for DisconnectReason {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
