@@ -238,7 +238,8 @@ impl SessionDriver {
 
     /// The application went away: leave politely.
     pub fn on_application_gone(&mut self, now: Instant) {
-        self.session.disconnect(now, DisconnectReason::ClientQuitting);
+        self.session
+            .disconnect(now, DisconnectReason::ClientQuitting);
     }
 
     /// Whether the loop should wait for the socket to become readable.
@@ -307,8 +308,12 @@ impl SessionDriver {
         self.session.is_closed() && self.wbuf.len() == self.wpos
     }
 
-    /// The drain loop: moves sealed bytes into the write buffer, collects events (recording
-    /// timings), and re-feeds buffered input the session paused on, until nothing moves.
+    /// The drain loop: moves sealed bytes into the write buffer, collects events, and re-feeds
+    /// buffered input the session paused on, until nothing moves.
+    ///
+    /// It stops early right after an `Authenticated` event (the admission checkpoint): the
+    /// caller decides on the peer (calling `disconnect` to refuse it) and then calls `pump`
+    /// again, which releases our Hello if the peer was not refused.
     pub fn pump(&mut self, now: Instant) -> Vec<SessionEvent> {
         let mut events = Vec::new();
         loop {
@@ -317,7 +322,11 @@ impl SessionDriver {
                 progressed |= self.session.poll_transmit(&mut self.wbuf, WRITE_BUDGET) > 0;
             }
             while let Some(ev) = self.session.poll_event() {
+                let checkpoint = matches!(ev, SessionEvent::Authenticated { .. });
                 events.push(ev);
+                if checkpoint {
+                    return events;
+                }
                 progressed = true;
             }
             if !self.rbuf.is_empty() && self.session.wants_read() {

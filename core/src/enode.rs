@@ -57,7 +57,10 @@ impl FromStr for Enode {
     type Err = EnodeError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let rest = s.trim().strip_prefix("enode://").ok_or(EnodeError::Scheme)?;
+        let rest = s
+            .trim()
+            .strip_prefix("enode://")
+            .ok_or(EnodeError::Scheme)?;
         let (id_hex, addr_part) = rest.split_once('@').ok_or(EnodeError::Address)?;
         if id_hex.len() != 128 {
             return Err(EnodeError::Id);

@@ -81,7 +81,12 @@ impl SessionHandle {
 
     /// Sends a message of capability `cap` (`msg_id` relative to it).
     pub async fn send(&self, cap: CapId, msg_id: u64, payload: Vec<u8>) -> Result<(), HandleError> {
-        self.command(Command::Send { cap, msg_id, payload }).await
+        self.command(Command::Send {
+            cap,
+            msg_id,
+            payload,
+        })
+        .await
     }
 
     /// Sends a p2p Ping; a `Pong` event follows.
@@ -105,7 +110,9 @@ impl SessionHandle {
             .send((cmd, Some(tx)))
             .await
             .map_err(|_| HandleError::Ended)?;
-        rx.await.map_err(|_| HandleError::Ended)?.map_err(HandleError::from)
+        rx.await
+            .map_err(|_| HandleError::Ended)?
+            .map_err(HandleError::from)
     }
 }
 
@@ -172,10 +179,15 @@ async fn run(
     let (mut rd, mut wr) = stream.into_split();
     let mut app_alive = true;
     loop {
+        let mut checkpoint = false;
         for ev in drv.pump(Instant::now()) {
+            checkpoint |= matches!(ev, SessionEvent::Authenticated { .. });
             if app_alive && events.send(ev).await.is_err() {
                 app_alive = false;
             }
+        }
+        if checkpoint {
+            continue;
         }
         if !app_alive && !drv.session().is_closed() {
             drv.on_application_gone(Instant::now());

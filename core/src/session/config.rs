@@ -63,7 +63,11 @@ pub struct SessionConfig {
 
 impl SessionConfig {
     /// A configuration with go-ethereum's defaults for `secret_key`, advertising `protocols`.
-    pub fn new(secret_key: SecretKey, client_id: impl Into<String>, protocols: Vec<ProtocolSpec>) -> Self {
+    pub fn new(
+        secret_key: SecretKey,
+        client_id: impl Into<String>,
+        protocols: Vec<ProtocolSpec>,
+    ) -> Self {
         Self {
             secret_key,
             client_id: client_id.into(),

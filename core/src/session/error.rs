@@ -67,7 +67,10 @@ impl SessionError {
             Hello(_) => DisconnectReason::ProtocolError,
             UnexpectedIdentity => DisconnectReason::UnexpectedIdentity,
             NoSharedCapability => DisconnectReason::UselessPeer,
-            Snappy(_) | MessageTooLarge { .. } | BadMessageId(_) | MalformedMessageId
+            Snappy(_)
+            | MessageTooLarge { .. }
+            | BadMessageId(_)
+            | MalformedMessageId
             | UnexpectedMessage(_) => DisconnectReason::ProtocolError,
             HandshakeTimeout | IdleTimeout | PongTimeout => DisconnectReason::ReadTimeout,
         }

@@ -246,7 +246,9 @@ impl Session {
     pub fn handle_input(&mut self, now: Instant, buf: &mut [u8]) -> usize {
         let mut pos = 0;
         while self.wants_read() {
-            let Some(rest) = buf.get_mut(pos..) else { break };
+            let Some(rest) = buf.get_mut(pos..) else {
+                break;
+            };
             if rest.is_empty() {
                 break;
             }
@@ -365,9 +367,13 @@ impl Session {
             if self.admission_pending {
                 break;
             }
-            let Some(msg) = self.queue.pop_front() else { break };
+            let Some(msg) = self.queue.pop_front() else {
+                break;
+            };
             self.queued_bytes = self.queued_bytes.saturating_sub(msg.payload.len());
-            let Some(codec) = self.codec.as_mut() else { break };
+            let Some(codec) = self.codec.as_mut() else {
+                break;
+            };
             let (id_buf, id_len) = msg_id::encode(msg.id);
             let id = id_buf.get(..id_len).unwrap_or(&[]);
             let sealed = if msg.compress {
@@ -408,7 +414,10 @@ impl Session {
             Phase::Active => {
                 let idle = self.last_read + self.cfg.idle_timeout;
                 let pong = self.ping_sent.map(|t| t + self.cfg.pong_timeout);
-                [Some(idle), pong, self.next_ping].into_iter().flatten().min()
+                [Some(idle), pong, self.next_ping]
+                    .into_iter()
+                    .flatten()
+                    .min()
             }
             Phase::Closing => self.linger_deadline,
             Phase::Closed => None,
@@ -534,7 +543,9 @@ impl Session {
         match self.phase {
             Phase::AwaitHello => match id {
                 HELLO_ID => self.on_hello(now, payload),
-                DISCONNECT_ID => self.finish(CloseReason::Remote(DisconnectReason::decode(payload))),
+                DISCONNECT_ID => {
+                    self.finish(CloseReason::Remote(DisconnectReason::decode(payload)))
+                }
                 other => self.fail(now, SessionError::UnexpectedMessage(other)),
             },
             Phase::Active => self.on_active_message(now, id, payload),

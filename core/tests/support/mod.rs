@@ -22,9 +22,18 @@ pub fn t0() -> Instant {
 
 pub fn eth_specs() -> Vec<ProtocolSpec> {
     vec![
-        ProtocolSpec { cap: Capability::new("eth", 68), message_count: 17 },
-        ProtocolSpec { cap: Capability::new("eth", 69), message_count: 18 },
-        ProtocolSpec { cap: Capability::new("snap", 1), message_count: 8 },
+        ProtocolSpec {
+            cap: Capability::new("eth", 68),
+            message_count: 17,
+        },
+        ProtocolSpec {
+            cap: Capability::new("eth", 69),
+            message_count: 18,
+        },
+        ProtocolSpec {
+            cap: Capability::new("snap", 1),
+            message_count: 8,
+        },
     ]
 }
 
@@ -42,10 +51,16 @@ pub struct Chunker {
 
 impl Chunker {
     pub fn new(seed: u8, max: usize) -> Self {
-        Self { rng: MachineRng::new(Seed([seed; 32])), max: max.max(1) }
+        Self {
+            rng: MachineRng::new(Seed([seed; 32])),
+            max: max.max(1),
+        }
     }
     pub fn whole() -> Self {
-        Self { rng: MachineRng::new(Seed([0; 32])), max: usize::MAX }
+        Self {
+            rng: MachineRng::new(Seed([0; 32])),
+            max: usize::MAX,
+        }
     }
     fn next(&mut self) -> usize {
         if self.max == usize::MAX {
@@ -63,6 +78,8 @@ pub struct Side {
     eof_sent: bool,
     /// Bytes written by this side are dropped instead of delivered (a silent peer).
     pub mute: bool,
+    /// Refuse the peer with this reason at the `Authenticated` checkpoint.
+    pub refuse: Option<paxeer_p2p_core::p2p::DisconnectReason>,
 }
 
 pub struct Pair {
@@ -77,12 +94,21 @@ impl Pair {
         Self::with_chunkers(cfg_a, cfg_b, Chunker::whole(), Chunker::whole())
     }
 
-    pub fn with_chunkers(cfg_a: SessionConfig, cfg_b: SessionConfig, ca: Chunker, cb: Chunker) -> Self {
+    pub fn with_chunkers(
+        cfg_a: SessionConfig,
+        cfg_b: SessionConfig,
+        ca: Chunker,
+        cb: Chunker,
+    ) -> Self {
         let now = t0();
         let b_id = cfg_b.local_id();
         let a = Session::connect(Arc::new(cfg_a), b_id, now, Seed([0xa; 32])).unwrap();
         let b = Session::accept(Arc::new(cfg_b), now, Seed([0xb; 32]));
-        Self { now, a: Side::new(a, ca), b: Side::new(b, cb) }
+        Self {
+            now,
+            a: Side::new(a, ca),
+            b: Side::new(b, cb),
+        }
     }
 
     /// Runs both sides until nothing moves.
@@ -129,11 +155,27 @@ impl Pair {
 
 impl Side {
     fn new(s: Session, chunker: Chunker) -> Self {
-        Self { drv: SessionDriver::new(s), events: Vec::new(), pipe_out: Vec::new(), chunker, eof_sent: false, mute: false }
+        Self {
+            drv: SessionDriver::new(s),
+            events: Vec::new(),
+            pipe_out: Vec::new(),
+            chunker,
+            eof_sent: false,
+            mute: false,
+            refuse: None,
+        }
     }
 
     fn pump(&mut self, now: Instant) -> bool {
         let evs = self.drv.pump(now);
+        if let Some(reason) = self.refuse {
+            if evs
+                .iter()
+                .any(|e| matches!(e, SessionEvent::Authenticated { .. }))
+            {
+                self.drv.session_mut().disconnect(now, reason);
+            }
+        }
         let mut progressed = !evs.is_empty();
         self.events.extend(evs);
         let (_, w) = self.drv.io_buffers();
@@ -149,7 +191,10 @@ impl Side {
     }
 
     pub fn closed_events(&self) -> usize {
-        self.events.iter().filter(|e| matches!(e, SessionEvent::Closed { .. })).count()
+        self.events
+            .iter()
+            .filter(|e| matches!(e, SessionEvent::Closed { .. }))
+            .count()
     }
 
     pub fn close_reason(&self) -> Option<&paxeer_p2p_core::session::CloseReason> {
@@ -163,7 +208,9 @@ impl Side {
         self.events
             .iter()
             .filter_map(|e| match e {
-                SessionEvent::Message { msg_id, payload, .. } => Some((*msg_id, payload.clone())),
+                SessionEvent::Message {
+                    msg_id, payload, ..
+                } => Some((*msg_id, payload.clone())),
                 _ => None,
             })
             .collect()
@@ -207,7 +254,16 @@ impl RawPeer {
         let mut rng = MachineRng::new(Seed([seed; 32]));
         let sk = generate_secret_key(&mut rng);
         let (state, auth) = AuthSent::new(&sk, &remote, &mut rng).unwrap();
-        (Self { sk, id: peer_id_of(&sk), codec: None, state: Some(state), inbox: Vec::new() }, auth)
+        (
+            Self {
+                sk,
+                id: peer_id_of(&sk),
+                codec: None,
+                state: Some(state),
+                inbox: Vec::new(),
+            },
+            auth,
+        )
     }
 
     /// Takes the session's output; completes the handshake on the ack.
@@ -237,7 +293,10 @@ impl RawPeer {
                 codec.read_header(&mut hdr).unwrap()
             };
             let need = frame::body_len(size);
-            assert!(self.inbox.len() >= HEADER_LEN + need, "raw peer expects whole frames");
+            assert!(
+                self.inbox.len() >= HEADER_LEN + need,
+                "raw peer expects whole frames"
+            );
             let mut body = self.inbox[HEADER_LEN..HEADER_LEN + need].to_vec();
             let content = codec.read_body(&mut body, size).unwrap().to_vec();
             self.inbox.drain(..HEADER_LEN + need);
@@ -251,7 +310,11 @@ impl RawPeer {
     pub fn frame(&mut self, id: u64, payload: &[u8]) -> Vec<u8> {
         let (b, n) = msg_id::encode(id);
         let mut out = Vec::new();
-        self.codec.as_mut().unwrap().write_frame(&[&b[..n], payload], &mut out).unwrap();
+        self.codec
+            .as_mut()
+            .unwrap()
+            .write_frame(&[&b[..n], payload], &mut out)
+            .unwrap();
         out
     }
 }

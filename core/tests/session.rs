@@ -1,0 +1,419 @@
+//! Session scenarios in virtual time: establishment, messaging, keep-alive, timeouts,
+//! admission, disconnects and bad input.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use paxeer_p2p_core::p2p::{
+    Capability, DisconnectReason, Hello, ProtocolSpec, DISCONNECT_ID, HELLO_ID, PING_ID, PONG_ID,
+};
+use paxeer_p2p_core::session::{CloseReason, SendError, Session, SessionError, SessionEvent};
+use paxeer_p2p_core::types::Seed;
+use support::*;
+
+fn established_pair() -> Pair {
+    let mut p = Pair::new(config(1, eth_specs()), config(2, eth_specs()));
+    p.drive();
+    assert!(p.established(), "a: {:?}\nb: {:?}", p.a.events, p.b.events);
+    p
+}
+
+#[test]
+fn handshake_and_hello_establish_both_sides_with_the_same_offsets() {
+    let p = established_pair();
+    for side in [&p.a, &p.b] {
+        assert!(matches!(side.events[0], SessionEvent::Authenticated { .. }));
+        assert!(matches!(side.events[1], SessionEvent::Established { .. }));
+    }
+    let caps_a = p.a.drv.session().caps().clone();
+    let caps_b = p.b.drv.session().caps().clone();
+    assert_eq!(caps_a, caps_b);
+    let names: Vec<String> = caps_a.iter().map(|(_, c)| c.cap.to_string()).collect();
+    assert_eq!(names, ["eth/69", "snap/1"]);
+    assert_eq!(
+        caps_a.iter().map(|(_, c)| c.offset).collect::<Vec<_>>(),
+        [0x10, 0x10 + 18]
+    );
+    assert!(p.a.drv.session().snappy() && p.b.drv.session().snappy());
+    assert_eq!(p.a.drv.session().hello().unwrap().client_id, "test/2");
+}
+
+#[test]
+fn messages_flow_in_both_directions_with_and_without_snappy() {
+    for legacy in [false, true] {
+        let mut cfg_b = config(2, eth_specs());
+        if legacy {
+            cfg_b.p2p_version = 4;
+        }
+        let mut p = Pair::new(config(1, eth_specs()), cfg_b);
+        p.drive();
+        assert!(p.established());
+        assert_eq!(p.a.drv.session().snappy(), !legacy);
+        let snap = p.a.drv.session().caps().find("snap").unwrap();
+        let eth = p.b.drv.session().caps().find("eth").unwrap();
+        let big = vec![7u8; 100_000];
+        p.a.drv
+            .session_mut()
+            .send(p.now, snap, 3, big.clone())
+            .unwrap();
+        p.b.drv
+            .session_mut()
+            .send(p.now, eth, 17, b"tail".to_vec())
+            .unwrap();
+        p.drive();
+        assert_eq!(p.b.messages(), vec![(3, big)]);
+        assert_eq!(p.a.messages(), vec![(17, b"tail".to_vec())]);
+    }
+}
+
+#[test]
+fn send_refuses_caller_mistakes() {
+    let mut p = established_pair();
+    let now = p.now;
+    let s = p.a.drv.session_mut();
+    let eth = s.caps().find("eth").unwrap();
+    assert_eq!(
+        s.send(now, eth, 18, vec![]),
+        Err(SendError::MessageIdOutOfRange(18))
+    );
+    assert_eq!(
+        s.send(now, paxeer_p2p_core::p2p::CapId(9), 0, vec![]),
+        Err(SendError::UnknownCapability)
+    );
+    s.disconnect(now, DisconnectReason::ClientQuitting);
+    assert_eq!(s.send(now, eth, 0, vec![]), Err(SendError::NotEstablished));
+}
+
+#[test]
+fn ping_reports_round_trip_and_keepalive_holds_an_idle_session() {
+    let mut p = established_pair();
+    p.a.drv.session_mut().ping(p.now).unwrap();
+    p.drive();
+    assert!(p
+        .a
+        .events
+        .iter()
+        .any(|e| matches!(e, SessionEvent::Pong { .. })));
+    // Ten minutes of silence from the application: keep-alive pings keep both sides up.
+    p.advance(Duration::from_secs(600));
+    assert!(p.established());
+    let pongs =
+        p.b.events
+            .iter()
+            .filter(|e| matches!(e, SessionEvent::Pong { .. }))
+            .count();
+    assert!(
+        pongs >= 30,
+        "b saw {pongs} pongs in 600 s with a 15 s ping interval"
+    );
+}
+
+#[test]
+fn silent_peer_is_dropped_by_pong_or_idle_timeout_with_read_timeout_reason() {
+    let mut p = established_pair();
+    p.b.mute = true;
+    p.advance(Duration::from_secs(60));
+    let reason = p.a.close_reason().expect("a closed");
+    assert!(
+        matches!(
+            reason,
+            CloseReason::Error(SessionError::PongTimeout | SessionError::IdleTimeout)
+        ),
+        "{reason:?}"
+    );
+    assert_eq!(
+        reason.disconnect_reason(),
+        Some(DisconnectReason::ReadTimeout)
+    );
+    assert_eq!(p.a.closed_events(), 1);
+    assert!(matches!(
+        p.a.events.last(),
+        Some(SessionEvent::Closed { .. })
+    ));
+}
+
+#[test]
+fn handshake_timeout_closes_a_session_that_hears_nothing() {
+    let cfg = Arc::new(config(3, eth_specs()));
+    let now = t0();
+    let mut s = Session::accept(cfg, now, Seed([1; 32]));
+    assert_eq!(s.poll_timeout(), Some(now + Duration::from_secs(5)));
+    s.handle_timeout(now + Duration::from_secs(4));
+    assert!(s.poll_event().is_none());
+    s.handle_timeout(now + Duration::from_secs(5));
+    assert_eq!(
+        s.poll_event(),
+        Some(SessionEvent::Closed {
+            reason: CloseReason::Error(SessionError::HandshakeTimeout)
+        })
+    );
+    assert!(s.is_closed() && s.poll_timeout().is_none());
+}
+
+#[test]
+fn local_disconnect_reaches_the_remote_with_its_reason() {
+    let mut p = established_pair();
+    p.a.drv
+        .session_mut()
+        .disconnect(p.now, DisconnectReason::ClientQuitting);
+    p.advance(Duration::from_secs(2));
+    assert_eq!(
+        p.b.close_reason(),
+        Some(&CloseReason::Remote(DisconnectReason::ClientQuitting))
+    );
+    assert_eq!(
+        p.a.close_reason(),
+        Some(&CloseReason::Local(DisconnectReason::ClientQuitting))
+    );
+    assert_eq!((p.a.closed_events(), p.b.closed_events()), (1, 1));
+}
+
+#[test]
+fn refusal_at_the_authenticated_checkpoint_sends_disconnect_without_hello() {
+    let mut p = Pair::new(config(1, eth_specs()), config(2, eth_specs()));
+    p.b.refuse = Some(DisconnectReason::TooManyPeers);
+    p.advance(Duration::from_secs(2));
+    assert_eq!(
+        p.a.close_reason(),
+        Some(&CloseReason::Remote(DisconnectReason::TooManyPeers))
+    );
+    assert!(!p
+        .a
+        .events
+        .iter()
+        .any(|e| matches!(e, SessionEvent::Established { .. })));
+}
+
+#[test]
+fn no_shared_capability_closes_as_useless_peer() {
+    let other = vec![ProtocolSpec {
+        cap: Capability::new("les", 4),
+        message_count: 24,
+    }];
+    let mut p = Pair::new(config(1, eth_specs()), config(2, other));
+    p.advance(Duration::from_secs(2));
+    for side in [&p.a, &p.b] {
+        let r = side.close_reason().expect("closed");
+        assert!(
+            *r == CloseReason::Error(SessionError::NoSharedCapability)
+                || *r == CloseReason::Remote(DisconnectReason::UselessPeer),
+            "{r:?}"
+        );
+    }
+}
+
+// ----- raw peer: frames crafted by hand -----
+
+/// A session accepting a raw peer, with the handshake and the session's Hello done.
+fn raw_setup(max_message_bytes: usize) -> (Session, RawPeer, std::time::Instant) {
+    let mut cfg = config(5, eth_specs());
+    cfg.max_message_bytes = max_message_bytes;
+    let local = cfg.local_id();
+    let now = t0();
+    let mut s = Session::accept(Arc::new(cfg), now, Seed([2; 32]));
+    let (mut raw, auth) = RawPeer::dial(9, local);
+    let (out, events) = feed(&mut s, now, &auth);
+    assert!(matches!(events[..], [SessionEvent::Authenticated { .. }]));
+    raw.receive(&out);
+    let frames = raw.frames();
+    assert_eq!(frames.len(), 1, "the session's Hello");
+    assert_eq!(frames[0].0, HELLO_ID);
+    (s, raw, now)
+}
+
+fn hello_from(raw: &RawPeer, version: u64) -> Vec<u8> {
+    Hello {
+        protocol_version: version,
+        client_id: "raw".into(),
+        capabilities: vec![Capability::new("eth", 68)],
+        listen_port: 0,
+        id: raw.id,
+    }
+    .encode()
+}
+
+fn closed_with(events: &[SessionEvent]) -> CloseReason {
+    match events.last() {
+        Some(SessionEvent::Closed { reason }) => reason.clone(),
+        other => panic!("expected Closed last, got {other:?} in {events:?}"),
+    }
+}
+
+/// Feeds a frame, then lets the linger run out; returns the Disconnect reason the raw peer
+/// received and the session's close reason.
+fn expect_close(
+    s: &mut Session,
+    raw: &mut RawPeer,
+    now: std::time::Instant,
+    bytes: &[u8],
+) -> (Option<DisconnectReason>, CloseReason) {
+    let (out, mut events) = feed(s, now, bytes);
+    s.handle_timeout(now + Duration::from_secs(2));
+    let mut out2 = Vec::new();
+    s.poll_transmit(&mut out2, usize::MAX);
+    while let Some(e) = s.poll_event() {
+        events.push(e);
+    }
+    raw.receive(&out);
+    raw.receive(&out2);
+    let sent = raw
+        .frames()
+        .into_iter()
+        .find(|(id, _)| *id == DISCONNECT_ID)
+        .map(|(_, p)| {
+            let p = paxeer_p2p_core::rlpx::snappy::decompress(&p, 64).unwrap_or(p);
+            DisconnectReason::decode(&p)
+        });
+    let n_closed = events
+        .iter()
+        .filter(|e| matches!(e, SessionEvent::Closed { .. }))
+        .count();
+    assert_eq!(n_closed, 1, "{events:?}");
+    (sent, closed_with(&events))
+}
+
+#[test]
+fn hello_with_a_different_identity_is_unexpected_identity() {
+    let (mut s, mut raw, now) = raw_setup(1 << 20);
+    let mut hello = Hello::decode(&hello_from(&raw, 5)).unwrap();
+    hello.id.0[0] ^= 1;
+    let f = raw.frame(HELLO_ID, &hello.encode());
+    let (sent, why) = expect_close(&mut s, &mut raw, now, &f);
+    assert_eq!(why, CloseReason::Error(SessionError::UnexpectedIdentity));
+    assert_eq!(sent, Some(DisconnectReason::UnexpectedIdentity));
+}
+
+#[test]
+fn data_before_hello_is_a_breach_of_protocol() {
+    let (mut s, mut raw, now) = raw_setup(1 << 20);
+    let f = raw.frame(0x10, b"\xc0");
+    let (sent, why) = expect_close(&mut s, &mut raw, now, &f);
+    assert_eq!(
+        why,
+        CloseReason::Error(SessionError::UnexpectedMessage(0x10))
+    );
+    assert_eq!(sent, Some(DisconnectReason::ProtocolError));
+}
+
+#[test]
+fn oversize_frame_is_rejected_from_its_header() {
+    let (mut s, mut raw, now) = raw_setup(1024);
+    let mut bytes = raw.frame(HELLO_ID, &hello_from(&raw, 5));
+    bytes.extend(raw.frame(0x10, &[0u8; 2000]));
+    // Only the header of the big frame is needed to reject it.
+    let (sent, why) = expect_close(&mut s, &mut raw, now, &bytes[..bytes.len() - 1000]);
+    assert!(
+        matches!(
+            why,
+            CloseReason::Error(SessionError::MessageTooLarge { max: 1024, .. })
+        ),
+        "{why:?}"
+    );
+    assert_eq!(sent, Some(DisconnectReason::ProtocolError));
+}
+
+#[test]
+fn snappy_length_over_the_limit_is_rejected_before_decompressing() {
+    let (mut s, mut raw, now) = raw_setup(4096);
+    let mut bytes = raw.frame(HELLO_ID, &hello_from(&raw, 5));
+    // Varint 0x10_0000 (1 MiB) announced, 3 bytes of body.
+    bytes.extend(raw.frame(0x10, &[0x80, 0x80, 0x40, 0, 0, 0]));
+    let (sent, why) = expect_close(&mut s, &mut raw, now, &bytes);
+    assert!(
+        matches!(why, CloseReason::Error(SessionError::Snappy(_))),
+        "{why:?}"
+    );
+    assert_eq!(sent, Some(DisconnectReason::ProtocolError));
+}
+
+#[test]
+fn out_of_range_message_id_is_a_breach_of_protocol() {
+    let (mut s, mut raw, now) = raw_setup(1 << 20);
+    let mut bytes = raw.frame(HELLO_ID, &hello_from(&raw, 5));
+    let mut c = Vec::new();
+    paxeer_p2p_core::rlpx::snappy::compress(b"\xc0", &mut c);
+    bytes.extend(raw.frame(0x10 + 17, &c)); // eth/68 has ids 0..17 → 0x21 is out of range
+    let (sent, why) = expect_close(&mut s, &mut raw, now, &bytes);
+    assert_eq!(why, CloseReason::Error(SessionError::BadMessageId(0x21)));
+    assert_eq!(sent, Some(DisconnectReason::ProtocolError));
+    assert_eq!(
+        DisconnectReason::ProtocolError.as_str(),
+        "breach of protocol"
+    );
+}
+
+#[test]
+fn bad_mac_closes_with_network_error() {
+    let (mut s, mut raw, now) = raw_setup(1 << 20);
+    let mut bytes = raw.frame(HELLO_ID, &hello_from(&raw, 5));
+    bytes[20] ^= 0x01; // inside the header MAC
+    let (_, why) = expect_close(&mut s, &mut raw, now, &bytes);
+    assert!(
+        matches!(why, CloseReason::Error(SessionError::Frame(_))),
+        "{why:?}"
+    );
+}
+
+#[test]
+fn garbage_instead_of_auth_closes_without_panicking() {
+    let cfg = Arc::new(config(6, eth_specs()));
+    let now = t0();
+    for garbage in [
+        vec![0u8; 400],
+        vec![0xffu8; 2],
+        (0..=255u8).cycle().take(3000).collect(),
+    ] {
+        let mut s = Session::accept(cfg.clone(), now, Seed([3; 32]));
+        let (out, events) = feed(&mut s, now, &garbage);
+        assert!(out.is_empty());
+        if let Some(SessionEvent::Closed { reason }) = events.last() {
+            assert!(
+                matches!(reason, CloseReason::Error(SessionError::Handshake(_))),
+                "{reason:?}"
+            );
+        } else {
+            // Still waiting for more bytes of a plausible packet: the timeout ends it.
+            s.handle_timeout(now + Duration::from_secs(5));
+            assert!(matches!(s.poll_event(), Some(SessionEvent::Closed { .. })));
+        }
+    }
+}
+
+#[test]
+fn every_disconnect_encoding_peers_send_is_understood() {
+    // Uncompressed after snappy (ethereumjs sends a bare integer), compressed list, raw byte.
+    let mut compressed = Vec::new();
+    paxeer_p2p_core::rlpx::snappy::compress(&[0xc1, 0x04], &mut compressed);
+    let cases: Vec<(Vec<u8>, DisconnectReason)> = vec![
+        (vec![0x08], DisconnectReason::ClientQuitting),
+        (vec![0xc1, 0x03], DisconnectReason::UselessPeer),
+        (compressed, DisconnectReason::TooManyPeers),
+        (vec![0x10], DisconnectReason::SubprotocolError),
+    ];
+    for (payload, want) in cases {
+        let (mut s, mut raw, now) = raw_setup(1 << 20);
+        let mut bytes = raw.frame(HELLO_ID, &hello_from(&raw, 5));
+        bytes.extend(raw.frame(DISCONNECT_ID, &payload));
+        let (_, events) = feed(&mut s, now, &bytes);
+        assert_eq!(
+            closed_with(&events),
+            CloseReason::Remote(want),
+            "payload {payload:02x?}"
+        );
+    }
+}
+
+#[test]
+fn ping_from_the_peer_is_answered_with_a_compressed_pong() {
+    let (mut s, mut raw, now) = raw_setup(1 << 20);
+    let mut bytes = raw.frame(HELLO_ID, &hello_from(&raw, 5));
+    let mut c = Vec::new();
+    paxeer_p2p_core::rlpx::snappy::compress(&[0xc0], &mut c);
+    bytes.extend(raw.frame(PING_ID, &c));
+    let (out, _) = feed(&mut s, now, &bytes);
+    raw.receive(&out);
+    let frames = raw.frames();
+    assert_eq!(frames, vec![(PONG_ID, c)]);
+}
