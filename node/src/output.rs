@@ -21,7 +21,7 @@ impl Output {
             println!("{}", Value::Object(obj));
         } else {
             let mut line = event.to_string();
-            for (k, v) in obj.iter().skip(1) {
+            for (k, v) in obj.iter().filter(|(k, _)| k.as_str() != "event") {
                 let v = match v {
                     Value::String(s) => s.clone(),
                     other => other.to_string(),

@@ -176,3 +176,42 @@ impl SharedCapabilities {
 
 #[cfg(test)]
 mod tests;
+
+/// Message counts of well-known capabilities, so tools can advertise them by name:
+/// eth/62 has 8 messages, eth/63–68 have 17 (ids 0x00–0x10), eth/69 has 18 (adds
+/// BlockRangeUpdate), snap/1 has 8.
+pub fn known_message_count(cap: &Capability) -> Option<u64> {
+    match (cap.name.as_str(), cap.version) {
+        ("eth", 62) => Some(8),
+        ("eth", 63..=68) => Some(17),
+        ("eth", 69) => Some(18),
+        ("snap", 1) => Some(8),
+        _ => None,
+    }
+}
+
+/// Parses a comma-separated list like `eth/68,eth/69,foo/1:4` into protocol specs; the
+/// message count is looked up for known capabilities or given after `:`.
+pub fn parse_protocol_list(s: &str) -> Result<Vec<ProtocolSpec>, ParseCapabilityError> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|item| {
+            let (cap_s, count) = match item.split_once(':') {
+                Some((c, n)) => (
+                    c,
+                    Some(
+                        n.parse::<u64>()
+                            .map_err(|_| ParseCapabilityError(item.to_string()))?,
+                    ),
+                ),
+                None => (item, None),
+            };
+            let cap: Capability = cap_s.parse()?;
+            let message_count = count
+                .or_else(|| known_message_count(&cap))
+                .ok_or_else(|| ParseCapabilityError(item.to_string()))?;
+            Ok(ProtocolSpec { cap, message_count })
+        })
+        .collect()
+}

@@ -265,3 +265,23 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn protocol_lists_parse_known_and_explicit_counts() {
+    let specs = parse_protocol_list("eth/68, eth/69,chat/1:3").unwrap();
+    let got: Vec<(String, u64)> = specs
+        .iter()
+        .map(|p| (p.cap.to_string(), p.message_count))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("eth/68".to_string(), 17),
+            ("eth/69".to_string(), 18),
+            ("chat/1".to_string(), 3)
+        ]
+    );
+    assert!(parse_protocol_list("mystery/1").is_err());
+    assert!(parse_protocol_list("eth").is_err());
+    assert!(parse_protocol_list("eth/x").is_err());
+}
