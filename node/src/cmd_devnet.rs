@@ -35,7 +35,13 @@ pub struct DevnetArgs {
 /// Runs the devnet.
 pub fn run(args: DevnetArgs, out: Output) -> Result<(), String> {
     let protocols = parse_protocol_list(&args.caps).map_err(|e| e.to_string())?;
-    let make = |name: &str| SessionConfig::new(keyfile::generate(), format!("{}/{name}", crate::client_id()), protocols.clone());
+    let make = |name: &str| {
+        SessionConfig::new(
+            keyfile::generate(),
+            format!("{}/{name}", crate::client_id()),
+            protocols.clone(),
+        )
+    };
     let (a, b) = (make("node-0"), make("node-1"));
     match args.runtime {
         RuntimeKind::Tokio => Tokio::block_on(devnet::<Tokio>(a, b, out)),
@@ -43,28 +49,42 @@ pub fn run(args: DevnetArgs, out: Output) -> Result<(), String> {
     }
 }
 
-async fn devnet<N: Net>(listen_cfg: SessionConfig, dial_cfg: SessionConfig, out: Output) -> Result<(), String> {
+async fn devnet<N: Net>(
+    listen_cfg: SessionConfig,
+    dial_cfg: SessionConfig,
+    out: Output,
+) -> Result<(), String> {
     let started = Instant::now();
     let listen_id = peer_id_of(&listen_cfg.secret_key);
     let mut listener = N::bind(SocketAddr::from(([127, 0, 0, 1], 0)), Arc::new(listen_cfg))
         .await
         .map_err(|e| e.to_string())?;
     let addr = N::local_addr(&listener);
-    out.emit("node", json!({ "name": "node-0", "enode": format!("enode://{}@{addr}", listen_id.to_hex()) }));
+    out.emit(
+        "node",
+        json!({ "name": "node-0", "enode": format!("enode://{}@{addr}", listen_id.to_hex()) }),
+    );
     let dial = N::connect(addr, listen_id, Arc::new(dial_cfg));
     let accept = async { N::accept(&mut listener).await };
     let (dialed, accepted) = futures_lite::future::zip(dial, accept).await;
     let mut outbound = dialed?;
     let mut inbound = match accepted {
         Some(Accepted::Peer(p)) => p,
-        Some(Accepted::Failed { error, .. }) => return Err(format!("inbound session failed: {error}")),
+        Some(Accepted::Failed { error, .. }) => {
+            return Err(format!("inbound session failed: {error}"))
+        }
         None => return Err("listener stopped".into()),
     };
     out.emit("session", hello_json(outbound.info()));
     out.emit("session", hello_json(inbound.info()));
 
     // One message per shared capability, each way, and a ping.
-    let caps: Vec<_> = outbound.info().caps.iter().map(|(id, c)| (id, c.cap.to_string())).collect();
+    let caps: Vec<_> = outbound
+        .info()
+        .caps
+        .iter()
+        .map(|(id, c)| (id, c.cap.to_string()))
+        .collect();
     for (cap, _) in &caps {
         outbound.send(*cap, 0, vec![0xc0]).await?;
         inbound.send(*cap, 0, vec![0xc0]).await?;
@@ -90,7 +110,9 @@ async fn devnet<N: Net>(listen_cfg: SessionConfig, dial_cfg: SessionConfig, out:
     })
     .await
     .ok_or("timed out exchanging messages")?;
-    outbound.disconnect(DisconnectReason::ClientQuitting).await?;
+    outbound
+        .disconnect(DisconnectReason::ClientQuitting)
+        .await?;
     let closed = rt::timeout::<N, _>(STEP_WAIT, async {
         while let Some(ev) = inbound.next_event().await {
             if let SessionEvent::Closed { reason } = ev {

@@ -63,7 +63,11 @@ pub struct Common {
 
 impl Common {
     /// A session configuration with these capabilities.
-    pub fn session_config(&self, key: secp256k1::SecretKey, listen_port: u16) -> Result<SessionConfig, String> {
+    pub fn session_config(
+        &self,
+        key: secp256k1::SecretKey,
+        listen_port: u16,
+    ) -> Result<SessionConfig, String> {
         let protocols = parse_protocol_list(&self.caps).map_err(|e| e.to_string())?;
         let mut cfg = SessionConfig::new(key, crate::client_id(), protocols);
         cfg.listen_port = listen_port;
@@ -82,11 +86,20 @@ pub fn run(cmd: RlpxCmd, out: Output) -> Result<(), String> {
                 RuntimeKind::Smol => Smol::block_on(ping::<Smol>(enode, cfg, out)),
             }
         }
-        RlpxCmd::Listen { port, addr, common, key } => {
+        RlpxCmd::Listen {
+            port,
+            addr,
+            common,
+            key,
+        } => {
             let cfg = common.session_config(key.load()?, port)?;
             match common.runtime {
-                RuntimeKind::Tokio => Tokio::block_on(listen::<Tokio>(SocketAddr::new(addr, port), cfg, out)),
-                RuntimeKind::Smol => Smol::block_on(listen::<Smol>(SocketAddr::new(addr, port), cfg, out)),
+                RuntimeKind::Tokio => {
+                    Tokio::block_on(listen::<Tokio>(SocketAddr::new(addr, port), cfg, out))
+                }
+                RuntimeKind::Smol => {
+                    Smol::block_on(listen::<Smol>(SocketAddr::new(addr, port), cfg, out))
+                }
             }
         }
     }
@@ -127,7 +140,9 @@ async fn ping<N: Net>(enode: Enode, cfg: Arc<SessionConfig>, out: Output) -> Res
         while let Some(ev) = peer.next_event().await {
             match ev {
                 SessionEvent::Pong { rtt } => return Ok(rtt),
-                SessionEvent::Closed { reason } => return Err(format!("session closed before pong: {reason}")),
+                SessionEvent::Closed { reason } => {
+                    return Err(format!("session closed before pong: {reason}"))
+                }
                 _ => {}
             }
         }
@@ -156,11 +171,25 @@ async fn ping<N: Net>(enode: Enode, cfg: Arc<SessionConfig>, out: Output) -> Res
 async fn listen<N: Net>(addr: SocketAddr, cfg: SessionConfig, out: Output) -> Result<(), String> {
     let id = cfg.local_id();
     let cfg = Arc::new(cfg);
-    let mut listener = N::bind(addr, cfg).await.map_err(|e| format!("bind {addr}: {e}"))?;
+    let mut listener = N::bind(addr, cfg)
+        .await
+        .map_err(|e| format!("bind {addr}: {e}"))?;
     let bound = N::local_addr(&listener);
-    let ip = if bound.ip().is_unspecified() { IpAddr::V4(Ipv4Addr::LOCALHOST) } else { bound.ip() };
-    let enode = Enode { id, ip, tcp_port: bound.port(), udp_port: bound.port() };
-    out.emit("listening", json!({ "enode": enode.to_string(), "addr": bound.to_string() }));
+    let ip = if bound.ip().is_unspecified() {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    } else {
+        bound.ip()
+    };
+    let enode = Enode {
+        id,
+        ip,
+        tcp_port: bound.port(),
+        udp_port: bound.port(),
+    };
+    out.emit(
+        "listening",
+        json!({ "enode": enode.to_string(), "addr": bound.to_string() }),
+    );
     while let Some(accepted) = N::accept(&mut listener).await {
         match accepted {
             Accepted::Peer(mut peer) => {
@@ -190,7 +219,10 @@ async fn listen<N: Net>(addr: SocketAddr, cfg: SessionConfig, out: Output) -> Re
                 });
             }
             Accepted::Failed { addr, error } => {
-                out.emit("handshake_failed", json!({ "remote_addr": addr.to_string(), "error": error }));
+                out.emit(
+                    "handshake_failed",
+                    json!({ "remote_addr": addr.to_string(), "error": error }),
+                );
             }
         }
     }

@@ -97,7 +97,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
         assert_eq!(read(&p).unwrap(), k);
         assert!(write(&p, &k).is_err(), "must not overwrite an existing key");
@@ -117,7 +120,10 @@ mod tests {
     #[test]
     fn bad_hex_is_invalid() {
         assert!(matches!(parse_hex("zz"), Err(KeyFileError::Invalid)));
-        assert!(matches!(parse_hex(&"00".repeat(32)), Err(KeyFileError::Invalid)));
+        assert!(matches!(
+            parse_hex(&"00".repeat(32)),
+            Err(KeyFileError::Invalid)
+        ));
         assert!(parse_hex(&format!("0x{}", "11".repeat(32))).is_ok());
     }
 }

@@ -28,11 +28,19 @@ pub trait Peer: Send + 'static {
     /// The remote socket address.
     fn remote_addr(&self) -> SocketAddr;
     /// Sends a sub-protocol message.
-    fn send(&self, cap: CapId, msg_id: u64, payload: Vec<u8>) -> impl Future<Output = Result<(), String>> + Send;
+    fn send(
+        &self,
+        cap: CapId,
+        msg_id: u64,
+        payload: Vec<u8>,
+    ) -> impl Future<Output = Result<(), String>> + Send;
     /// Sends a p2p Ping.
     fn ping(&self) -> impl Future<Output = Result<(), String>> + Send;
     /// Disconnects.
-    fn disconnect(&self, reason: DisconnectReason) -> impl Future<Output = Result<(), String>> + Send;
+    fn disconnect(
+        &self,
+        reason: DisconnectReason,
+    ) -> impl Future<Output = Result<(), String>> + Send;
     /// Next event; `None` after `Closed`.
     fn next_event(&mut self) -> impl Future<Output = Option<SessionEvent>> + Send;
 }
@@ -57,9 +65,16 @@ pub trait Net: Send + Sync + 'static {
     /// Listener type.
     type Listener: Send + 'static;
     /// Dials and establishes a session.
-    fn connect(addr: SocketAddr, remote: PeerId, cfg: Arc<SessionConfig>) -> impl Future<Output = Result<Self::Peer, String>> + Send;
+    fn connect(
+        addr: SocketAddr,
+        remote: PeerId,
+        cfg: Arc<SessionConfig>,
+    ) -> impl Future<Output = Result<Self::Peer, String>> + Send;
     /// Binds a listener.
-    fn bind(addr: SocketAddr, cfg: Arc<SessionConfig>) -> impl Future<Output = io::Result<Self::Listener>> + Send;
+    fn bind(
+        addr: SocketAddr,
+        cfg: Arc<SessionConfig>,
+    ) -> impl Future<Output = io::Result<Self::Listener>> + Send;
     /// The listener's address.
     fn local_addr(l: &Self::Listener) -> SocketAddr;
     /// The next inbound outcome.
@@ -96,13 +111,17 @@ macro_rules! impl_peer {
                 <$handle>::remote_addr(self)
             }
             async fn send(&self, cap: CapId, msg_id: u64, payload: Vec<u8>) -> Result<(), String> {
-                <$handle>::send(self, cap, msg_id, payload).await.map_err(|e| e.to_string())
+                <$handle>::send(self, cap, msg_id, payload)
+                    .await
+                    .map_err(|e| e.to_string())
             }
             async fn ping(&self) -> Result<(), String> {
                 <$handle>::ping(self).await.map_err(|e| e.to_string())
             }
             async fn disconnect(&self, reason: DisconnectReason) -> Result<(), String> {
-                <$handle>::disconnect(self, reason).await.map_err(|e| e.to_string())
+                <$handle>::disconnect(self, reason)
+                    .await
+                    .map_err(|e| e.to_string())
             }
             async fn next_event(&mut self) -> Option<SessionEvent> {
                 <$handle>::next_event(self).await
@@ -117,8 +136,14 @@ impl_peer!(paxeer_p2p_smol::SessionHandle);
 impl Net for Tokio {
     type Peer = paxeer_p2p_tokio::SessionHandle;
     type Listener = paxeer_p2p_tokio::Listener;
-    async fn connect(addr: SocketAddr, remote: PeerId, cfg: Arc<SessionConfig>) -> Result<Self::Peer, String> {
-        paxeer_p2p_tokio::connect(addr, remote, cfg).await.map_err(|e| e.to_string())
+    async fn connect(
+        addr: SocketAddr,
+        remote: PeerId,
+        cfg: Arc<SessionConfig>,
+    ) -> Result<Self::Peer, String> {
+        paxeer_p2p_tokio::connect(addr, remote, cfg)
+            .await
+            .map_err(|e| e.to_string())
     }
     async fn bind(addr: SocketAddr, cfg: Arc<SessionConfig>) -> io::Result<Self::Listener> {
         paxeer_p2p_tokio::Listener::bind(addr, cfg).await
@@ -129,7 +154,10 @@ impl Net for Tokio {
     async fn accept(l: &mut Self::Listener) -> Option<Accepted<Self::Peer>> {
         Some(match l.accept().await? {
             paxeer_p2p_tokio::Incoming::Established(h) => Accepted::Peer(h),
-            paxeer_p2p_tokio::Incoming::Failed { addr, error } => Accepted::Failed { addr, error: error.to_string() },
+            paxeer_p2p_tokio::Incoming::Failed { addr, error } => Accepted::Failed {
+                addr,
+                error: error.to_string(),
+            },
         })
     }
     fn spawn(fut: impl Future<Output = ()> + Send + 'static) {
@@ -139,7 +167,10 @@ impl Net for Tokio {
         tokio::time::sleep(d).await
     }
     fn block_on<T>(fut: impl Future<Output = T>) -> T {
-        match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        match tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+        {
             Ok(rt) => rt.block_on(fut),
             Err(e) => {
                 eprintln!("cannot start tokio: {e}");
@@ -152,8 +183,14 @@ impl Net for Tokio {
 impl Net for Smol {
     type Peer = paxeer_p2p_smol::SessionHandle;
     type Listener = paxeer_p2p_smol::Listener;
-    async fn connect(addr: SocketAddr, remote: PeerId, cfg: Arc<SessionConfig>) -> Result<Self::Peer, String> {
-        paxeer_p2p_smol::connect(addr, remote, cfg).await.map_err(|e| e.to_string())
+    async fn connect(
+        addr: SocketAddr,
+        remote: PeerId,
+        cfg: Arc<SessionConfig>,
+    ) -> Result<Self::Peer, String> {
+        paxeer_p2p_smol::connect(addr, remote, cfg)
+            .await
+            .map_err(|e| e.to_string())
     }
     async fn bind(addr: SocketAddr, cfg: Arc<SessionConfig>) -> io::Result<Self::Listener> {
         paxeer_p2p_smol::Listener::bind(addr, cfg).await
@@ -164,7 +201,10 @@ impl Net for Smol {
     async fn accept(l: &mut Self::Listener) -> Option<Accepted<Self::Peer>> {
         Some(match l.accept().await? {
             paxeer_p2p_smol::Incoming::Established(h) => Accepted::Peer(h),
-            paxeer_p2p_smol::Incoming::Failed { addr, error } => Accepted::Failed { addr, error: error.to_string() },
+            paxeer_p2p_smol::Incoming::Failed { addr, error } => Accepted::Failed {
+                addr,
+                error: error.to_string(),
+            },
         })
     }
     fn spawn(fut: impl Future<Output = ()> + Send + 'static) {

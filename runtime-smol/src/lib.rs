@@ -187,13 +187,10 @@ async fn run(
             checkpoint |= matches!(ev, SessionEvent::Authenticated { .. });
             if app_alive && events.send(ev).await.is_err() {
                 app_alive = false;
+                drv.on_application_gone(Instant::now());
             }
         }
         if checkpoint {
-            continue;
-        }
-        if !app_alive && !drv.session().is_closed() {
-            drv.on_application_gone(Instant::now());
             continue;
         }
         if drv.is_finished() {
@@ -245,7 +242,10 @@ async fn run(
                     let _ = reply.try_send(res);
                 }
             }
-            Wake::Command(None) => app_alive = false,
+            Wake::Command(None) => {
+                app_alive = false;
+                drv.on_application_gone(now);
+            }
             Wake::Timeout => drv.on_timeout(now),
         }
     }

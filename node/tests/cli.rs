@@ -1,0 +1,249 @@
+//! End-to-end tests of the `paxeer-p2p` binary: keys, `rlpx listen` + `rlpx ping` across
+//! runtimes, failures with a reason, and the devnet.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_paxeer-p2p"))
+}
+
+fn json_lines(out: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))
+        .collect()
+}
+
+/// A child process whose stdout lines arrive on a channel; killed on drop.
+struct Proc {
+    child: Child,
+    lines: mpsc::Receiver<Value>,
+}
+
+impl Proc {
+    fn spawn(args: &[&str]) -> Self {
+        let mut child = bin()
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str(&line) {
+                    let _ = tx.send(v);
+                }
+            }
+        });
+        Self { child, lines }
+    }
+
+    fn next(&self, event: &str) -> Value {
+        loop {
+            let v = self
+                .lines
+                .recv_timeout(Duration::from_secs(20))
+                .unwrap_or_else(|_| panic!("no {event} line"));
+            if v["event"] == event {
+                return v;
+            }
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn generated_key_file_is_private_and_inspects_to_the_same_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nodekey");
+    let out = bin()
+        .args(["--json", "key", "generate", "--out"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let id = json_lines(&out.stdout)[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let out = bin()
+        .args(["--json", "key", "inspect", "--nodekey"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v = &json_lines(&out.stdout)[0];
+    assert_eq!(v["id"], id.as_str());
+    assert!(v["enode"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("enode://{id}@")));
+}
+
+#[test]
+fn inspect_of_a_known_key_gives_the_known_id() {
+    // rlpx_handshake.json static_key_a and its public key.
+    let out = bin()
+        .args([
+            "--json",
+            "key",
+            "inspect",
+            "--nodekeyhex",
+            "49a7b37aa6f6645917e7b807e9d1c00d4fa71f18343b0d4122a4d2df64dd6fee",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        json_lines(&out.stdout)[0]["id"],
+        "fda1cff674c90c9a197539fe3dfb53086ace64f83ed7c6eabec741f7f381cc803e52ab2cd55d5569bce4347107a310dfd5f88a010cd2ffd1005ca406f1842877"
+    );
+    let bad = bin()
+        .args(["key", "inspect", "--nodekeyhex", "abcd"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+}
+
+#[test]
+fn ping_and_listen_interoperate_across_runtimes() {
+    for (listen_rt, ping_rt) in [("tokio", "smol"), ("smol", "tokio")] {
+        let listener = Proc::spawn(&[
+            "--json",
+            "rlpx",
+            "listen",
+            "--port",
+            "0",
+            "--runtime",
+            listen_rt,
+        ]);
+        let enode = listener.next("listening")["enode"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let out = bin()
+            .args(["--json", "rlpx", "ping", &enode, "--runtime", ping_rt])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let lines = json_lines(&out.stdout);
+        let events: Vec<&str> = lines.iter().map(|v| v["event"].as_str().unwrap()).collect();
+        assert_eq!(events, ["hello", "pong", "disconnect"]);
+        assert!(lines[0]["client_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("paxeer-p2p/v"));
+        assert_eq!(lines[0]["protocol_version"], 5);
+        assert_eq!(lines[0]["caps"], serde_json::json!(["eth/68", "eth/69"]));
+        assert!(lines[1]["rtt_ms"].as_f64().unwrap() >= 0.0);
+        assert_eq!(lines[2]["reason_code"], 8);
+        let hello = listener.next("hello");
+        assert_eq!(hello["direction"], "inbound");
+        let disc = listener.next("disconnect");
+        assert_eq!(disc["reason_code"], 8);
+        assert_eq!(disc["by"], "remote");
+    }
+}
+
+#[test]
+fn ping_to_a_closed_port_fails_with_a_reason() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let id = "fda1cff674c90c9a197539fe3dfb53086ace64f83ed7c6eabec741f7f381cc803e52ab2cd55d5569bce4347107a310dfd5f88a010cd2ffd1005ca406f1842877";
+    let out = bin()
+        .args([
+            "--json",
+            "rlpx",
+            "ping",
+            &format!("enode://{id}@127.0.0.1:{port}"),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let v = &json_lines(&out.stdout)[0];
+    assert_eq!(v["event"], "error");
+    assert!(v["message"].as_str().unwrap().contains("refused"), "{v}");
+}
+
+#[test]
+fn ping_with_the_wrong_key_fails_in_the_handshake() {
+    let listener = Proc::spawn(&["--json", "rlpx", "listen", "--port", "0"]);
+    let enode = listener.next("listening")["enode"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Same address, another node's key: the listener cannot decrypt our auth.
+    let port = enode.rsplit(':').next().unwrap();
+    let other = "fda1cff674c90c9a197539fe3dfb53086ace64f83ed7c6eabec741f7f381cc803e52ab2cd55d5569bce4347107a310dfd5f88a010cd2ffd1005ca406f1842877";
+    let out = bin()
+        .args([
+            "--json",
+            "rlpx",
+            "ping",
+            &format!("enode://{other}@127.0.0.1:{port}"),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let failed = listener.next("handshake_failed");
+    assert!(
+        failed["error"].as_str().unwrap().contains("handshake"),
+        "{failed}"
+    );
+}
+
+#[test]
+fn devnet_runs_and_reports_on_both_runtimes() {
+    for rt in ["tokio", "smol"] {
+        let out = bin()
+            .args(["--json", "devnet", "--runtime", rt])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let lines = json_lines(&out.stdout);
+        let summary = lines.iter().find(|v| v["event"] == "summary").unwrap();
+        assert_eq!(summary["sessions"], 2);
+        assert_eq!(
+            summary["messages_each_way"], 2,
+            "eth/69 and snap/1 are shared"
+        );
+    }
+}
