@@ -1,6 +1,13 @@
 //! Session scenarios in virtual time: establishment, messaging, keep-alive, timeouts,
 //! admission, disconnects and bad input.
 
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+
 mod support;
 
 use std::sync::Arc;

@@ -1,6 +1,13 @@
 //! Property tests of whole sessions: any chunking of the byte streams, any message sizes,
 //! snappy on or off — the handshake completes and every message arrives intact and in order.
 
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+
 mod support;
 
 use paxeer_p2p_core::session::SessionEvent;

@@ -153,7 +153,7 @@ impl Net for Tokio {
     }
     async fn accept(l: &mut Self::Listener) -> Option<Accepted<Self::Peer>> {
         Some(match l.accept().await? {
-            paxeer_p2p_tokio::Incoming::Established(h) => Accepted::Peer(h),
+            paxeer_p2p_tokio::Incoming::Established(h) => Accepted::Peer(*h),
             paxeer_p2p_tokio::Incoming::Failed { addr, error } => Accepted::Failed {
                 addr,
                 error: error.to_string(),
@@ -200,7 +200,7 @@ impl Net for Smol {
     }
     async fn accept(l: &mut Self::Listener) -> Option<Accepted<Self::Peer>> {
         Some(match l.accept().await? {
-            paxeer_p2p_smol::Incoming::Established(h) => Accepted::Peer(h),
+            paxeer_p2p_smol::Incoming::Established(h) => Accepted::Peer(*h),
             paxeer_p2p_smol::Incoming::Failed { addr, error } => Accepted::Failed {
                 addr,
                 error: error.to_string(),

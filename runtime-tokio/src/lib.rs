@@ -235,7 +235,7 @@ async fn sleep_until(deadline: Option<Instant>) {
 #[derive(Debug)]
 pub enum Incoming {
     /// Handshake and Hello completed.
-    Established(SessionHandle),
+    Established(Box<SessionHandle>),
     /// The connection failed before it was established.
     Failed {
         /// The remote address.
@@ -319,7 +319,7 @@ async fn accept_loop(
             let started = Instant::now();
             let session = Session::accept(config, started, os_seed());
             let out = match start(stream, session, started, Direction::Inbound).await {
-                Ok(h) => Incoming::Established(h),
+                Ok(h) => Incoming::Established(Box::new(h)),
                 Err(error) => Incoming::Failed { addr, error },
             };
             pending.fetch_sub(1, Ordering::Relaxed);

@@ -1,6 +1,12 @@
 //! Test harness for sessions: a pair of drivers joined by in-memory pipes in virtual time
 //! (after quinn-proto's `Pair`), and a raw peer that crafts frames by hand.
-#![allow(dead_code, missing_docs)]
+#![allow(
+    dead_code,
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
