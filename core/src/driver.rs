@@ -12,6 +12,7 @@
 //! 4. report it with [`SessionDriver::on_read`], [`SessionDriver::on_written`], a command on
 //!    [`SessionDriver::session_mut`], or [`SessionDriver::on_timeout`]; go to 1.
 
+use std::io;
 use std::time::{Duration, Instant};
 
 use crate::p2p::{CapId, DisconnectReason, Hello, SharedCapabilities};
@@ -113,6 +114,47 @@ pub enum Command {
     Disconnect(DisconnectReason),
 }
 
+/// Why a dial or an accepted connection did not become a session (both runtimes).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// TCP failed.
+    #[error("tcp: {0}")]
+    Io(#[from] io::Error),
+    /// The remote key is not a valid public key.
+    #[error("invalid remote key")]
+    InvalidKey,
+    /// The session closed before it was established.
+    #[error("{0}")]
+    Closed(CloseReason),
+}
+
+/// Why a command on a session handle could not be carried out (both runtimes).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HandleError {
+    /// The session refused the command.
+    #[error(transparent)]
+    Refused(#[from] SendError),
+    /// The session task has ended.
+    #[error("session has ended")]
+    Ended,
+}
+
+/// What woke a runtime's session loop; handed to [`SessionDriver::on_wake`]. `R` is the
+/// runtime's reply channel for a command.
+#[derive(Debug)]
+pub enum Wake<R> {
+    /// A read into `io_buffers().0` finished (0 bytes: end of stream).
+    Read(io::Result<usize>),
+    /// A write of `io_buffers().1` finished.
+    Written(io::Result<usize>),
+    /// A command arrived; `None` when every application handle is gone.
+    Command(Option<(Command, R)>),
+    /// The deadline passed.
+    Timeout,
+}
+
 /// What is known about a session once it is established.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EstablishedInfo {
@@ -195,6 +237,7 @@ pub struct SessionDriver {
     wbuf: Vec<u8>,
     wpos: usize,
     eof: bool,
+    app_gone: bool,
 }
 
 impl SessionDriver {
@@ -206,6 +249,7 @@ impl SessionDriver {
             wbuf: Vec::new(),
             wpos: 0,
             eof: false,
+            app_gone: false,
         }
     }
 
@@ -236,10 +280,36 @@ impl SessionDriver {
         }
     }
 
-    /// The application went away: leave politely.
+    /// The application went away (its handle was dropped): leave politely, once.
     pub fn on_application_gone(&mut self, now: Instant) {
-        self.session
-            .disconnect(now, DisconnectReason::ClientQuitting);
+        if !self.app_gone {
+            self.app_gone = true;
+            self.session
+                .disconnect(now, DisconnectReason::ClientQuitting);
+        }
+    }
+
+    /// Whether the application still listens for events and may send commands.
+    pub fn app_alive(&self) -> bool {
+        !self.app_gone
+    }
+
+    /// Applies whatever woke the loop. For a command, returns its reply channel with the
+    /// outcome, for the runtime to answer.
+    pub fn on_wake<R>(
+        &mut self,
+        now: Instant,
+        wake: Wake<R>,
+    ) -> Option<(R, Result<(), SendError>)> {
+        match wake {
+            Wake::Read(Ok(n)) => self.on_read(now, n),
+            Wake::Written(Ok(n)) => self.on_written(n),
+            Wake::Read(Err(_)) | Wake::Written(Err(_)) => self.on_transport_error(now),
+            Wake::Command(Some((cmd, reply))) => return Some((reply, self.apply(now, cmd))),
+            Wake::Command(None) => self.on_application_gone(now),
+            Wake::Timeout => self.on_timeout(now),
+        }
+        None
     }
 
     /// Whether the loop should wait for the socket to become readable.

@@ -11,7 +11,10 @@ use std::time::Instant;
 
 use futures_lite::future;
 use futures_lite::io::{AsyncReadExt, AsyncWriteExt};
-use paxeer_p2p_core::driver::{os_seed, Command, EstablishedInfo, Establishing, SessionDriver};
+use paxeer_p2p_core::driver::{
+    os_seed, Command, EstablishedInfo, Establishing, SessionDriver, Wake,
+};
+pub use paxeer_p2p_core::driver::{ConnectError, HandleError};
 use paxeer_p2p_core::p2p::{CapId, DisconnectReason};
 use paxeer_p2p_core::session::{CloseReason, SendError, Session, SessionConfig, SessionEvent};
 use paxeer_p2p_core::types::{Direction, PeerId};
@@ -25,34 +28,7 @@ const COMMAND_CHANNEL_CAPACITY: usize = 64;
 pub const MAX_PENDING_INBOUND: usize = 50;
 
 type Reply = async_channel::Sender<Result<(), SendError>>;
-type CommandMsg = (Command, Option<Reply>);
-
-/// Why a dial or an accepted connection did not become a session.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConnectError {
-    /// TCP failed.
-    #[error("tcp: {0}")]
-    Io(#[from] io::Error),
-    /// The remote key is not a valid public key.
-    #[error("invalid remote key")]
-    InvalidKey,
-    /// The session closed before it was established.
-    #[error("{0}")]
-    Closed(CloseReason),
-}
-
-/// Why a command could not be carried out.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum HandleError {
-    /// The session refused the command.
-    #[error(transparent)]
-    Refused(#[from] SendError),
-    /// The session task has ended.
-    #[error("session has ended")]
-    Ended,
-}
+type CommandMsg = (Command, Reply);
 
 /// An established session: its peer information, and the means to send and receive.
 #[derive(Debug)]
@@ -108,7 +84,7 @@ impl SessionHandle {
     async fn command(&self, cmd: Command) -> Result<(), HandleError> {
         let (tx, rx) = async_channel::bounded(1);
         self.commands
-            .send((cmd, Some(tx)))
+            .send((cmd, tx))
             .await
             .map_err(|_| HandleError::Ended)?;
         rx.recv()
@@ -163,14 +139,6 @@ async fn start(
     Err(ConnectError::Closed(CloseReason::TransportClosed))
 }
 
-/// What the session task is woken by.
-enum Wake {
-    Read(io::Result<usize>),
-    Written(io::Result<usize>),
-    Command(Option<CommandMsg>),
-    Timeout,
-}
-
 /// The per-session task: socket I/O around the shared driver.
 async fn run(
     stream: TcpStream,
@@ -180,13 +148,11 @@ async fn run(
 ) {
     let mut rd = stream.clone();
     let mut wr = stream;
-    let mut app_alive = true;
     loop {
         let mut checkpoint = false;
         for ev in drv.pump(Instant::now()) {
             checkpoint |= matches!(ev, SessionEvent::Authenticated { .. });
-            if app_alive && events.send(ev).await.is_err() {
-                app_alive = false;
+            if drv.app_alive() && events.send(ev).await.is_err() {
                 drv.on_application_gone(Instant::now());
             }
         }
@@ -196,57 +162,39 @@ async fn run(
         if drv.is_finished() {
             break;
         }
-        let deadline = drv.deadline();
-        let reading = drv.wants_read();
+        let (deadline, reading, app_alive) = (drv.deadline(), drv.wants_read(), drv.app_alive());
         let (rbuf, wbuf) = drv.io_buffers();
         let writing = !wbuf.is_empty();
+        // Each branch is pending forever when disabled, so `or` races only the live ones.
         let read = async {
-            if reading {
-                Wake::Read(rd.read(rbuf).await)
-            } else {
-                future::pending().await
+            if !reading {
+                return future::pending().await;
             }
+            Wake::Read(rd.read(rbuf).await)
         };
         let write = async {
-            if writing {
-                Wake::Written(wr.write(wbuf).await)
-            } else {
-                future::pending().await
+            if !writing {
+                return future::pending().await;
             }
+            Wake::Written(wr.write(wbuf).await)
         };
         let command = async {
-            if app_alive {
-                Wake::Command(commands.recv().await.ok())
-            } else {
-                future::pending().await
+            if !app_alive {
+                return future::pending().await;
             }
+            Wake::Command(commands.recv().await.ok())
         };
         let timer = async {
-            match deadline {
-                Some(d) => {
-                    smol::Timer::at(d).await;
-                    Wake::Timeout
-                }
-                None => future::pending().await,
-            }
+            let Some(d) = deadline else {
+                return future::pending().await;
+            };
+            smol::Timer::at(d).await;
+            Wake::Timeout
         };
-        let wake = future::or(read, future::or(write, future::or(command, timer))).await;
-        let now = Instant::now();
-        match wake {
-            Wake::Read(Ok(n)) => drv.on_read(now, n),
-            Wake::Written(Ok(n)) => drv.on_written(n),
-            Wake::Read(Err(_)) | Wake::Written(Err(_)) => drv.on_transport_error(now),
-            Wake::Command(Some((cmd, reply))) => {
-                let res = drv.apply(now, cmd);
-                if let Some(reply) = reply {
-                    let _ = reply.try_send(res);
-                }
-            }
-            Wake::Command(None) => {
-                app_alive = false;
-                drv.on_application_gone(now);
-            }
-            Wake::Timeout => drv.on_timeout(now),
+        let wake: Wake<Reply> =
+            future::or(read, future::or(write, future::or(command, timer))).await;
+        if let Some((reply, result)) = drv.on_wake(Instant::now(), wake) {
+            let _ = reply.try_send(result);
         }
     }
     let _ = wr.close().await;

@@ -9,7 +9,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use paxeer_p2p_core::driver::{os_seed, Command, EstablishedInfo, Establishing, SessionDriver};
+use paxeer_p2p_core::driver::{
+    os_seed, Command, EstablishedInfo, Establishing, SessionDriver, Wake,
+};
+pub use paxeer_p2p_core::driver::{ConnectError, HandleError};
 use paxeer_p2p_core::p2p::{CapId, DisconnectReason};
 use paxeer_p2p_core::session::{CloseReason, SendError, Session, SessionConfig, SessionEvent};
 use paxeer_p2p_core::types::{Direction, PeerId};
@@ -24,34 +27,8 @@ const COMMAND_CHANNEL_CAPACITY: usize = 64;
 /// Default cap on inbound connections still in the handshake (go-ethereum `maxpendpeers`).
 pub const MAX_PENDING_INBOUND: usize = 50;
 
-type CommandMsg = (Command, Option<oneshot::Sender<Result<(), SendError>>>);
-
-/// Why a dial or an accepted connection did not become a session.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConnectError {
-    /// TCP failed.
-    #[error("tcp: {0}")]
-    Io(#[from] io::Error),
-    /// The remote key is not a valid public key.
-    #[error("invalid remote key")]
-    InvalidKey,
-    /// The session closed before it was established.
-    #[error("{0}")]
-    Closed(CloseReason),
-}
-
-/// Why a command could not be carried out.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum HandleError {
-    /// The session refused the command.
-    #[error(transparent)]
-    Refused(#[from] SendError),
-    /// The session task has ended.
-    #[error("session has ended")]
-    Ended,
-}
+type Reply = oneshot::Sender<Result<(), SendError>>;
+type CommandMsg = (Command, Reply);
 
 /// An established session: its peer information, and the means to send and receive.
 #[derive(Debug)]
@@ -107,7 +84,7 @@ impl SessionHandle {
     async fn command(&self, cmd: Command) -> Result<(), HandleError> {
         let (tx, rx) = oneshot::channel();
         self.commands
-            .send((cmd, Some(tx)))
+            .send((cmd, tx))
             .await
             .map_err(|_| HandleError::Ended)?;
         rx.await
@@ -161,14 +138,6 @@ async fn start(
     Err(ConnectError::Closed(CloseReason::TransportClosed))
 }
 
-/// What the session task is woken by.
-enum Wake {
-    Read(io::Result<usize>),
-    Written(io::Result<usize>),
-    Command(Option<CommandMsg>),
-    Timeout,
-}
-
 /// The per-session task: socket I/O around the shared driver.
 async fn run(
     stream: TcpStream,
@@ -177,13 +146,11 @@ async fn run(
     events: mpsc::Sender<SessionEvent>,
 ) {
     let (mut rd, mut wr) = stream.into_split();
-    let mut app_alive = true;
     loop {
         let mut checkpoint = false;
         for ev in drv.pump(Instant::now()) {
             checkpoint |= matches!(ev, SessionEvent::Authenticated { .. });
-            if app_alive && events.send(ev).await.is_err() {
-                app_alive = false;
+            if drv.app_alive() && events.send(ev).await.is_err() {
                 drv.on_application_gone(Instant::now());
             }
         }
@@ -193,33 +160,18 @@ async fn run(
         if drv.is_finished() {
             break;
         }
-        let deadline = drv.deadline();
-        let reading = drv.wants_read();
+        let (deadline, reading, app_alive) = (drv.deadline(), drv.wants_read(), drv.app_alive());
         let (rbuf, wbuf) = drv.io_buffers();
         let writing = !wbuf.is_empty();
-        let wake = tokio::select! {
+        let wake: Wake<Reply> = tokio::select! {
             r = rd.read(rbuf), if reading => Wake::Read(r),
             w = wr.write(wbuf), if writing => Wake::Written(w),
             c = commands.recv(), if app_alive => Wake::Command(c),
             () = sleep_until(deadline), if deadline.is_some() => Wake::Timeout,
             else => break,
         };
-        let now = Instant::now();
-        match wake {
-            Wake::Read(Ok(n)) => drv.on_read(now, n),
-            Wake::Written(Ok(n)) => drv.on_written(n),
-            Wake::Read(Err(_)) | Wake::Written(Err(_)) => drv.on_transport_error(now),
-            Wake::Command(Some((cmd, reply))) => {
-                let res = drv.apply(now, cmd);
-                if let Some(reply) = reply {
-                    let _ = reply.send(res);
-                }
-            }
-            Wake::Command(None) => {
-                app_alive = false;
-                drv.on_application_gone(now);
-            }
-            Wake::Timeout => drv.on_timeout(now),
+        if let Some((reply, result)) = drv.on_wake(Instant::now(), wake) {
+            let _ = reply.send(result);
         }
     }
     let _ = wr.shutdown().await;
