@@ -198,6 +198,10 @@ async fn run(
         }
     }
     let _ = wr.close().await;
+    // async-channel keeps queued messages while a sender lives: drop them so callers waiting
+    // on a reply get `HandleError::Ended` instead of waiting forever.
+    commands.close();
+    while commands.try_recv().is_ok() {}
 }
 
 /// A connection the listener accepted.
