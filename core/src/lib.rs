@@ -9,14 +9,22 @@
 //! - [`types`]: node identities, seeds, directions.
 //! - [`crypto`]: Keccak, secp256k1 helpers, ECIES.
 //! - [`enode`]: `enode://` URLs.
+//! - [`enr`]: Ethereum Node Records (EIP-778).
+//! - [`netutil`]: IP rules of discovery (LAN, relay checks, subnet limits, netrestrict).
+//! - [`discv4`]: the discv4 packet codec and the discovery machine with its Kademlia table.
+//! - [`nodedb`]: what discovery persists, as a trait.
 //! - [`rlpx`]: the RLPx handshake (EIP-8) and the frame codec.
 //! - [`p2p`]: the devp2p base protocol (Hello, Disconnect, Ping/Pong) and capability negotiation.
 //! - [`session`]: one RLPx connection composed of the above.
 //! - [`driver`]: synchronous buffer helpers shared by every runtime.
 
 pub mod crypto;
+pub mod discv4;
 pub mod driver;
 pub mod enode;
+pub mod enr;
+pub mod netutil;
+pub mod nodedb;
 pub mod p2p;
 pub mod rlpx;
 pub mod rng;
