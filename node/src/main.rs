@@ -4,6 +4,7 @@ mod cmd_devnet;
 mod cmd_key;
 mod cmd_rlpx;
 mod keyfile;
+mod nodedb;
 mod output;
 mod rt;
 
