@@ -1,5 +1,5 @@
 //! Codec tests: hand-built bodies for each rejection rule. Properties are in `props.rs`,
-//! ENRResponse cases (which need `crate::enr`) in `enr_response.rs`, known-answer vectors in
+//! ENRResponse-specific cases in `enr_response.rs`, known-answer vectors in
 //! `packet/vectors.rs`.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -45,7 +45,7 @@ fn ep6() -> Endpoint {
     )
 }
 
-/// One packet of each type except ENRResponse (which needs an ENR; see `vectors.rs`).
+/// One packet of each type.
 fn samples() -> Vec<Packet> {
     vec![
         Packet::Ping(Ping {
@@ -73,7 +73,23 @@ fn samples() -> Vec<Packet> {
             expiration: 0,
         }),
         Packet::EnrRequest(EnrRequest { expiration: 1 }),
+        sample_enr_response(),
     ]
+}
+
+/// An ENRResponse carrying a fresh record signed by `key(1)`.
+fn sample_enr_response() -> Packet {
+    let record = Enr::builder()
+        .seq(3)
+        .ip(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)))
+        .udp(30303)
+        .tcp(30303)
+        .sign(&key(1))
+        .unwrap();
+    Packet::EnrResponse(EnrResponse {
+        request_hash: [0x5a; 32],
+        record,
+    })
 }
 
 /// `[ip, udp, tcp]` with raw byte strings for each field.
