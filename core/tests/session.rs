@@ -1,6 +1,10 @@
 //! Session scenarios in virtual time: establishment, messaging, keep-alive, timeouts,
 //! admission, disconnects and bad input.
 
+// Test code: the harness unwraps and indexes freely (clippy's in-test allowances do not cover
+// helper functions and the `support` module).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 mod support;
 
 use std::sync::Arc;
