@@ -33,6 +33,9 @@ pub const MAX_FRAME_SIZE: usize = (1 << 24) - 1;
 
 /// AES block size; headers and bodies are padded to it.
 const BLOCK: usize = 16;
+/// Bytes of a body encrypted then absorbed into the MAC per step when sealing: a multiple of
+/// the AES block and of Keccak-256's 136-byte rate, small enough to stay in L1.
+const SEAL_CHUNK: usize = 16 * 136 * 4;
 /// Header-data `rlp([0, 0])`: capability-id 0, context-id 0.
 const HEADER_DATA: [u8; 3] = [0xc2, 0x80, 0x80];
 
@@ -137,6 +140,11 @@ impl<H: MacHash> Mac<H> {
     /// Updates the state with a frame ciphertext and returns the frame MAC.
     fn frame(&mut self, cipher: &aes::Aes256, frame_ct: &[u8]) -> [u8; 16] {
         self.hash.update(frame_ct);
+        self.finish_frame(cipher)
+    }
+
+    /// Returns the frame MAC once the whole frame ciphertext has been absorbed into `hash`.
+    fn finish_frame(&mut self, cipher: &aes::Aes256) -> [u8; 16] {
         let d = first16(&self.hash.digest());
         self.absorb_seed(cipher, d, &d)
     }
@@ -237,8 +245,13 @@ impl<H: MacHash> Codec<H> {
         }
         out.resize(body_start + padded, 0);
         let (_, body) = out.split_at_mut(body_start);
-        self.egress_aes.apply_keystream(body);
-        let frame_mac = self.egress_mac.frame(&self.mac_cipher, body);
+        // Encrypt and absorb a chunk at a time, so the MAC reads each ciphertext byte while it
+        // is still in L1 instead of a second pass over the whole body.
+        for chunk in body.chunks_mut(SEAL_CHUNK) {
+            self.egress_aes.apply_keystream(chunk);
+            self.egress_mac.hash.update(chunk);
+        }
+        let frame_mac = self.egress_mac.finish_frame(&self.mac_cipher);
         out.extend_from_slice(&frame_mac);
         Ok(())
     }
