@@ -268,3 +268,246 @@ impl PeerManager {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+    use std::time::Duration;
+
+    use super::super::testutil::*;
+    use super::super::*;
+
+    #[test]
+    fn removing_a_static_peer_disconnects_it_and_stops_redials() {
+        let now = t0();
+        let mut pm = manager(PeerManagerConfig::default(), now);
+        pm.add_static(now, peer(1), public(1)).unwrap();
+        assert_eq!(dials(&mut pm), vec![peer(1)]);
+        connect_out(&mut pm, now, 1).unwrap();
+        assert!(pm.remove_static(now, peer(1)));
+        assert_eq!(
+            drain(&mut pm),
+            vec![PeerAction::Disconnect {
+                peer: peer(1),
+                reason: DisconnectReason::Requested
+            }]
+        );
+        pm.on_closed(now, peer(1), DisconnectReason::Requested, false);
+        pm.handle_timeout(now + Duration::from_secs(3600));
+        assert!(dials(&mut pm).is_empty());
+        assert!(!pm.remove_static(now, peer(1)));
+    }
+
+    #[test]
+    fn static_and_trusted_tables_are_bounded() {
+        let now = t0();
+        let cfg = PeerManagerConfig {
+            max_static: 1,
+            max_trusted: 1,
+            ..PeerManagerConfig::default()
+        };
+        let mut pm = manager(cfg, now);
+        pm.add_static(now, peer(1), public(1)).unwrap();
+        pm.add_static(now, peer(1), public(2)).unwrap();
+        assert_eq!(
+            pm.add_static(now, peer(2), public(2)),
+            Err(CommandError::TooManyStatic { max: 1 })
+        );
+        assert_eq!(pm.static_peers()[0].addr, public(2));
+        assert_eq!(
+            pm.add_static(now, local(), public(3)),
+            Err(CommandError::SelfPeer)
+        );
+        pm.add_trusted(peer(1)).unwrap();
+        assert_eq!(
+            pm.add_trusted(peer(2)),
+            Err(CommandError::TooManyTrusted { max: 1 })
+        );
+    }
+
+    #[test]
+    fn untrusting_a_peer_over_the_limit_disconnects_it() {
+        let now = t0();
+        let cfg = PeerManagerConfig {
+            max_peers: 3,
+            ..PeerManagerConfig::default()
+        };
+        let mut pm = manager(cfg, now);
+        connect_in(&mut pm, now, 1).unwrap();
+        connect_in(&mut pm, now, 2).unwrap();
+        pm.add_trusted(peer(3)).unwrap();
+        pm.add_trusted(peer(4)).unwrap();
+        connect_in(&mut pm, now, 3).unwrap();
+        connect_in(&mut pm, now, 4).unwrap();
+        assert_eq!(pm.count(Direction::Inbound), 4);
+        assert!(pm.remove_trusted(now, peer(3)));
+        assert_eq!(
+            drain(&mut pm),
+            vec![PeerAction::Disconnect {
+                peer: peer(3),
+                reason: DisconnectReason::TooManyPeers
+            }]
+        );
+        // The two untrusted inbound peers already fill both inbound slots: 4 goes too.
+        assert!(pm.remove_trusted(now, peer(4)));
+        assert_eq!(drain(&mut pm).len(), 1);
+        assert_eq!(pm.count(Direction::Inbound), 2);
+    }
+
+    #[test]
+    fn bad_reputation_disconnects_and_bans_by_id_and_ip() {
+        let now = t0();
+        let mut pm = manager(PeerManagerConfig::default(), now);
+        connect_in(&mut pm, now, 1).unwrap();
+        for _ in 0..3 {
+            pm.report(now, peer(1), ReputationChange::BadMessage);
+        }
+        assert!(drain(&mut pm).is_empty());
+        pm.report(now, peer(1), ReputationChange::BadMessage);
+        let expires = 1_700_000_000 + BAN_DURATION.as_secs();
+        assert_eq!(
+            drain(&mut pm),
+            vec![
+                PeerAction::Banned(Ban {
+                    target: BanTarget::Peer(peer(1)),
+                    expires_unix: expires,
+                    reason: BanReason::Reputation
+                }),
+                PeerAction::Disconnect {
+                    peer: peer(1),
+                    reason: DisconnectReason::ProtocolError
+                },
+                PeerAction::Banned(Ban {
+                    target: BanTarget::Ip(public(1).ip()),
+                    expires_unix: expires,
+                    reason: BanReason::Reputation
+                }),
+            ]
+        );
+        assert_eq!(pm.peer_count(), 0);
+        assert_eq!(pm.stats().reputation_bans, 1);
+        // Another report does not ban again.
+        pm.report(now, peer(1), ReputationChange::Timeout);
+        assert!(drain(&mut pm).is_empty());
+    }
+
+    #[test]
+    fn static_peers_get_a_short_ban_by_id_only() {
+        let now = t0();
+        let mut pm = manager(PeerManagerConfig::default(), now);
+        pm.add_static(now, peer(1), public(1)).unwrap();
+        drain(&mut pm);
+        connect_out(&mut pm, now, 1).unwrap();
+        pm.report(now, peer(1), ReputationChange::BadProtocol);
+        let bans = pm.bans();
+        assert_eq!(bans.len(), 1);
+        assert_eq!(bans[0].target, BanTarget::Peer(peer(1)));
+        assert_eq!(
+            bans[0].expires_unix,
+            1_700_000_000 + SHORT_BAN_DURATION.as_secs()
+        );
+        pm.on_closed(now, peer(1), DisconnectReason::ProtocolError, false);
+        drain(&mut pm);
+        // Redialed once the ban (5 min, longer than the cool-down) ends.
+        let mut dialed = None;
+        while let Some(t) = pm.poll_timeout() {
+            pm.handle_timeout(t);
+            if dials(&mut pm).contains(&peer(1)) {
+                dialed = Some(t);
+                break;
+            }
+        }
+        assert_eq!(dialed, Some(now + SHORT_BAN_DURATION));
+    }
+
+    #[test]
+    fn lan_ips_are_not_banned_for_reputation() {
+        let now = t0();
+        let mut pm = manager(PeerManagerConfig::default(), now);
+        let lan = SocketAddr::from(([127, 0, 0, 1], 4000));
+        let t = pm.admit_inbound(now, lan).unwrap();
+        pm.on_authenticated(now, peer(1), t.remote(), Direction::Inbound)
+            .unwrap();
+        pm.report(now, peer(1), ReputationChange::BadProtocol);
+        assert_eq!(pm.bans().len(), 1);
+        assert!(pm.admit_inbound(now, lan).is_ok());
+    }
+
+    #[test]
+    fn manual_bans_expire_lift_and_survive_a_restart() {
+        let now = t0();
+        let mut pm = manager(PeerManagerConfig::default(), now);
+        connect_in(&mut pm, now, 1).unwrap();
+        pm.ban(now, peer(1), Some(public(1).ip()), Duration::from_secs(600));
+        let actions = drain(&mut pm);
+        assert_eq!(actions.len(), 3);
+        assert!(actions.contains(&PeerAction::Disconnect {
+            peer: peer(1),
+            reason: DisconnectReason::Requested
+        }));
+        let saved = pm.bans();
+        assert_eq!(saved.len(), 2);
+
+        // Restart 100 s later: a new manager with a new clock anchor.
+        let later = now + Duration::from_secs(100);
+        let mut pm2 = manager(PeerManagerConfig::default(), later);
+        // The test clock reads 1.7e9 at `later` too, so shift expiries back by 100 s.
+        let shifted: Vec<Ban> = saved
+            .iter()
+            .map(|b| Ban {
+                expires_unix: b.expires_unix - 100,
+                ..*b
+            })
+            .collect();
+        assert_eq!(pm2.restore_bans(later, shifted), 2);
+        assert!(drain(&mut pm2).is_empty());
+        assert!(pm2.is_banned(&BanTarget::Peer(peer(1)), later));
+        assert_eq!(
+            pm2.admit_inbound(later, public(1)),
+            Err(AdmissionError::BannedIp)
+        );
+        assert_eq!(pm2.poll_timeout(), Some(later + Duration::from_secs(500)));
+        pm2.handle_timeout(later + Duration::from_secs(500));
+        let mut ended: Vec<_> = drain(&mut pm2);
+        ended.sort_by_key(|a| format!("{a:?}"));
+        assert_eq!(
+            ended,
+            vec![
+                PeerAction::Unbanned(BanTarget::Ip(public(1).ip())),
+                PeerAction::Unbanned(BanTarget::Peer(peer(1))),
+            ]
+        );
+        assert!(pm2.bans().is_empty());
+
+        assert!(pm.unban(now, BanTarget::Peer(peer(1))));
+        assert!(!pm.unban(now, BanTarget::Peer(peer(1))));
+        assert_eq!(
+            drain(&mut pm),
+            vec![PeerAction::Unbanned(BanTarget::Peer(peer(1)))]
+        );
+    }
+
+    #[test]
+    fn shutdown_disconnects_everyone_and_refuses_newcomers() {
+        let now = t0();
+        let mut pm = manager(PeerManagerConfig::default(), now);
+        connect_in(&mut pm, now, 1).unwrap();
+        connect_out(&mut pm, now, 2).unwrap();
+        pm.shutdown(now);
+        let reasons: Vec<_> = drain(&mut pm)
+            .into_iter()
+            .map(|a| match a {
+                PeerAction::Disconnect { reason, .. } => reason,
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(reasons, vec![DisconnectReason::ClientQuitting; 2]);
+        assert_eq!(
+            pm.admit_inbound(now, public(3)),
+            Err(AdmissionError::ShuttingDown)
+        );
+        assert!(!pm.on_discovered(now, record(4), true));
+        pm.add_static(now, peer(5), public(5)).unwrap();
+        assert!(dials(&mut pm).is_empty());
+    }
+}

@@ -511,3 +511,6 @@ impl PeerManager {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
