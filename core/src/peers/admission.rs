@@ -228,12 +228,13 @@ impl PeerManager {
             return;
         };
         if !by_remote && conn.leaving.is_none() {
-            match reason {
-                DisconnectReason::ProtocolError => {
-                    self.report(now, peer, ReputationChange::BadMessage)
-                }
-                DisconnectReason::ReadTimeout => self.report(now, peer, ReputationChange::Timeout),
-                _ => {}
+            let change = match reason {
+                DisconnectReason::ProtocolError => Some(ReputationChange::BadMessage),
+                DisconnectReason::ReadTimeout => Some(ReputationChange::Timeout),
+                _ => None,
+            };
+            if let Some(change) = change {
+                self.penalize(now, peer, Some(conn.remote.ip()), change);
             }
         }
         self.dials.closed(
@@ -472,6 +473,24 @@ mod tests {
         connect_in(&mut pm, now + INBOUND_THROTTLE, 1).unwrap();
         pm.on_closed(now, peer(1), DisconnectReason::ProtocolError, true);
         assert_eq!(pm.reputation(&peer(1)), -16 * REPUTATION_UNIT);
+    }
+
+    #[test]
+    fn a_session_fault_that_crosses_the_threshold_bans_the_ip_too() {
+        let now = t0();
+        let mut pm = manager(PeerManagerConfig::default(), now);
+        connect_in(&mut pm, now, 1).unwrap();
+        pm.report(now, peer(1), ReputationChange::Other(-40 * REPUTATION_UNIT));
+        pm.on_closed(now, peer(1), DisconnectReason::ProtocolError, false);
+        let targets: Vec<BanTarget> = pm.bans().into_iter().map(|b| b.target).collect();
+        assert_eq!(
+            targets,
+            vec![BanTarget::Peer(peer(1)), BanTarget::Ip(public(1).ip())]
+        );
+        // The session is gone: no Disconnect is asked for.
+        assert!(drain(&mut pm)
+            .iter()
+            .all(|a| matches!(a, PeerAction::Banned(_))));
     }
 
     #[test]

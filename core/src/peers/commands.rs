@@ -110,6 +110,19 @@ impl PeerManager {
     /// the LAN, for [`BanConfig::duration`](super::BanConfig::duration); static and trusted
     /// peers only by id and for the short duration.
     pub fn report(&mut self, now: Instant, peer: PeerId, change: ReputationChange) {
+        let ip = self.peers.get(&peer).map(|c| c.remote.ip());
+        self.penalize(now, peer, ip, change);
+    }
+
+    /// Applies `change` to `peer`, last seen at `ip`, banning it when its score falls below
+    /// the threshold.
+    pub(super) fn penalize(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        ip: Option<IpAddr>,
+        change: ReputationChange,
+    ) {
         if change == ReputationChange::Reset {
             self.reputation.reset(&peer);
             return;
@@ -133,7 +146,6 @@ impl PeerManager {
         } else {
             self.cfg.bans.duration
         };
-        let ip = self.peers.get(&peer).map(|c| c.remote.ip());
         self.impose_ban(
             now,
             BanTarget::Peer(peer),
