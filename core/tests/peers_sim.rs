@@ -57,7 +57,7 @@ fn local_id() -> PeerId {
 fn ip_of(n: u16) -> IpAddr {
     let k = n % SHARED_IPS;
     let [a, b] = k.to_be_bytes();
-    if k % 30 == 0 {
+    if k.is_multiple_of(30) {
         IpAddr::V4(Ipv4Addr::new(10, 0, a, b))
     } else {
         IpAddr::V4(Ipv4Addr::new(8, 1, a, b))
