@@ -197,39 +197,40 @@ mod tests {
         }
     }
 
-    /// A toy network where every node knows every other node and answers with the 16
-    /// closest to the target; `dead` nodes never answer.
-    fn run(n: u32, seeds: &[u32], dead: &[u32], target: PeerId) -> (Vec<NodeRecord>, usize) {
-        let all: Vec<NodeRecord> = (0..n).map(rec).collect();
-        let tid = target.node_id();
-        let closest_to = |_asked: &NodeRecord| {
-            let mut v = all.clone();
-            v.sort_by(|a, b| distance_cmp(&tid, &a.id.node_id(), &b.id.node_id()));
-            v.truncate(BUCKET_SIZE);
-            v
-        };
+    /// A toy network where every live node knows every other live node and answers with
+    /// the 16 closest to the target; `dead` nodes never answer (they are only known from the
+    /// seeds, as stale table entries would be). Returns the result and the queries sent
+    /// per node.
+    fn run(
+        n: u32,
+        seeds: &[u32],
+        dead: &[u32],
+        target: PeerId,
+    ) -> (Vec<NodeRecord>, BTreeMap<u32, usize>) {
+        let answer = brute(n, &target, dead);
         let local = NodeId([0xff; 32]);
-        let mut l = Lookup::new(target, local, seeds.iter().map(|&i| rec(i)));
-        let mut queries = 0;
+        let seeds = seeds.iter().chain(dead).map(|&i| rec(i));
+        let mut l = Lookup::new(target, local, seeds);
+        let mut asked: BTreeMap<u32, usize> = BTreeMap::new();
         let mut pending: BTreeMap<NodeId, NodeRecord> = BTreeMap::new();
         loop {
             while let Some(q) = l.next_query() {
                 assert!(pending.len() < ALPHA);
                 pending.insert(q.id.node_id(), q);
-                queries += 1;
             }
             let Some((id, q)) = pending.pop_first() else {
                 break;
             };
             let idx = u32::from_be_bytes(q.id.0[..4].try_into().unwrap());
+            *asked.entry(idx).or_default() += 1;
             if dead.contains(&idx) {
                 l.on_failure(&id);
             } else {
-                l.on_reply(&id, closest_to(&q));
+                l.on_reply(&id, answer.clone());
             }
         }
         assert!(l.is_done());
-        (l.result(), queries)
+        (l.result(), asked)
     }
 
     fn brute(n: u32, target: &PeerId, exclude: &[u32]) -> Vec<NodeRecord> {
@@ -243,9 +244,11 @@ mod tests {
     #[test]
     fn lookup_finds_the_true_closest_and_terminates() {
         let target = PeerId([7; 64]);
-        let (res, queries) = run(300, &[1, 2, 3], &[], target);
+        let (res, asked) = run(300, &[1, 2, 3], &[], target);
         assert_eq!(res, brute(300, &target, &[]));
-        assert!(queries <= 3 + 2 * BUCKET_SIZE, "{queries} queries");
+        let queries: usize = asked.values().sum();
+        assert!(queries <= 3 + BUCKET_SIZE, "{queries} queries");
+        assert!(asked.values().all(|&n| n == 1));
     }
 
     #[test]
@@ -256,8 +259,11 @@ mod tests {
             .iter()
             .map(|r| u32::from_be_bytes(r.id.0[..4].try_into().unwrap()))
             .collect();
-        let (res, _) = run(300, &[1, 2, 3], &dead, target);
+        let (res, asked) = run(300, &[1, 2, 3], &dead, target);
         assert_eq!(res, brute(300, &target, &dead));
+        for d in &dead {
+            assert_eq!(asked.get(d), Some(&usize::from(MAX_QUERY_ATTEMPTS)));
+        }
     }
 
     #[test]
