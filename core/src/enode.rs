@@ -61,12 +61,18 @@ impl FromStr for Enode {
             .trim()
             .strip_prefix("enode://")
             .ok_or(EnodeError::Scheme)?;
-        let (id_hex, addr_part) = rest.split_once('@').ok_or(EnodeError::Address)?;
+        // The id is checked before the address so that `enode://<bad id>` reports the id,
+        // as go-ethereum's `ParseV4` does.
+        let (id_hex, addr_part) = match rest.split_once('@') {
+            Some((id, addr)) => (id, Some(addr)),
+            None => (rest, None),
+        };
         if id_hex.len() != 128 {
             return Err(EnodeError::Id);
         }
         let id = PeerId::from_hex(id_hex).ok_or(EnodeError::Id)?;
         id.public_key().map_err(|_| EnodeError::NotOnCurve)?;
+        let addr_part = addr_part.ok_or(EnodeError::Address)?;
         let (hostport, query) = match addr_part.split_once('?') {
             Some((h, q)) => (h, Some(q)),
             None => (addr_part, None),

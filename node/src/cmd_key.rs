@@ -3,11 +3,17 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use std::net::Ipv4Addr;
+
 use paxeer_p2p_core::crypto::keys::peer_id_of;
+use paxeer_p2p_core::enr::Enr;
 use serde_json::json;
 
 use crate::keyfile;
 use crate::output::Output;
+
+/// The devp2p default port (TCP and UDP), used in the records `inspect` prints.
+const DEFAULT_PORT: u16 = 30303;
 
 /// Key subcommands.
 #[derive(Subcommand, Debug)]
@@ -84,12 +90,20 @@ pub fn run(cmd: KeyCmd, out: Output) -> Result<(), String> {
             }
             .load()?;
             let id = peer_id_of(&key);
+            // The record this key would announce on the default port of a loopback node.
+            let enr = Enr::builder()
+                .ip(Ipv4Addr::LOCALHOST.into())
+                .tcp(DEFAULT_PORT)
+                .udp(DEFAULT_PORT)
+                .sign(&key)
+                .map_err(|e| e.to_string())?;
             out.emit(
                 "key",
                 json!({
                     "id": id.to_hex(),
                     "node_id": id.node_id().to_string(),
-                    "enode": format!("enode://{}@127.0.0.1:30303", id.to_hex()),
+                    "enode": format!("enode://{}@127.0.0.1:{DEFAULT_PORT}", id.to_hex()),
+                    "enr": enr.to_text(),
                 }),
             );
             Ok(())

@@ -1,9 +1,12 @@
 //! `paxeer-p2p`: the command-line front of the paxeer-p2p networking stack.
 
 mod cmd_devnet;
+mod cmd_discv4;
 mod cmd_key;
 mod cmd_rlpx;
+mod datadir;
 mod keyfile;
+mod nodedb;
 mod output;
 mod rt;
 
@@ -32,6 +35,12 @@ enum Cmd {
     /// RLPx transport tools.
     #[command(subcommand)]
     Rlpx(cmd_rlpx::RlpxCmd),
+    /// discv4 node discovery tools.
+    #[command(subcommand)]
+    Discv4(cmd_discv4::Discv4Cmd),
+    /// Node record tools.
+    #[command(subcommand)]
+    Enr(cmd_discv4::EnrCmd),
     /// Runs a local network on loopback and reports what happened.
     Devnet(cmd_devnet::DevnetArgs),
 }
@@ -43,6 +52,8 @@ fn main() -> ExitCode {
     let result = match cli.cmd {
         Cmd::Key(c) => cmd_key::run(c, out),
         Cmd::Rlpx(c) => cmd_rlpx::run(c, out),
+        Cmd::Discv4(c) => cmd_discv4::run(c, out),
+        Cmd::Enr(c) => cmd_discv4::run_enr(c, out),
         Cmd::Devnet(a) => cmd_devnet::run(a, out),
     };
     match result {

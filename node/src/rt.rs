@@ -7,6 +7,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use paxeer_p2p_core::discv4::{Discv4, Discv4Event};
+use paxeer_p2p_core::driver::discovery::{DiscReply, DiscRequest};
 use paxeer_p2p_core::driver::EstablishedInfo;
 use paxeer_p2p_core::p2p::{CapId, DisconnectReason};
 use paxeer_p2p_core::session::{SessionConfig, SessionEvent};
@@ -45,6 +47,18 @@ pub trait Peer: Send + 'static {
     fn next_event(&mut self) -> impl Future<Output = Option<SessionEvent>> + Send;
 }
 
+/// A running discovery task, whatever the runtime.
+pub trait Disc: Send + 'static {
+    /// The bound UDP address.
+    fn local_addr(&self) -> SocketAddr;
+    /// Sends a request and waits for the reply.
+    fn request(&self, req: DiscRequest) -> impl Future<Output = Result<DiscReply, String>> + Send;
+    /// The next event.
+    fn next_event(&mut self) -> impl Future<Output = Option<Discv4Event>> + Send;
+    /// Stops and flushes the node database.
+    fn shutdown(self) -> impl Future<Output = ()> + Send;
+}
+
 /// What a listener yields.
 pub enum Accepted<P> {
     /// An established inbound session.
@@ -64,6 +78,13 @@ pub trait Net: Send + Sync + 'static {
     type Peer: Peer;
     /// Listener type.
     type Listener: Send + 'static;
+    /// Discovery task type.
+    type Disc: Disc;
+    /// Binds a UDP socket and starts discovery with the machine `make` builds for it.
+    fn start_discovery(
+        addr: SocketAddr,
+        make: impl FnOnce(SocketAddr) -> Discv4 + Send + 'static,
+    ) -> impl Future<Output = io::Result<Self::Disc>> + Send;
     /// Dials and establishes a session.
     fn connect(
         addr: SocketAddr,
@@ -94,6 +115,20 @@ pub async fn timeout<N: Net, T>(d: Duration, fut: impl Future<Output = T>) -> Op
         None
     })
     .await
+}
+
+/// Resolves when the process receives SIGINT (Ctrl-C), on any runtime.
+pub async fn ctrl_c() {
+    let (tx, rx) = async_channel::bounded::<()>(1);
+    if ctrlc::set_handler(move || {
+        let _ = tx.try_send(());
+    })
+    .is_err()
+    {
+        // A handler is already installed (second call): never resolve from here.
+        futures_lite::future::pending::<()>().await;
+    }
+    let _ = rx.recv().await;
 }
 
 /// The tokio runtime.
@@ -133,9 +168,38 @@ macro_rules! impl_peer {
 impl_peer!(paxeer_p2p_tokio::SessionHandle);
 impl_peer!(paxeer_p2p_smol::SessionHandle);
 
+macro_rules! impl_disc {
+    ($d:ty) => {
+        impl Disc for $d {
+            fn local_addr(&self) -> SocketAddr {
+                <$d>::local_addr(self)
+            }
+            async fn request(&self, req: DiscRequest) -> Result<DiscReply, String> {
+                <$d>::request(self, req).await.map_err(|e| e.to_string())
+            }
+            async fn next_event(&mut self) -> Option<Discv4Event> {
+                <$d>::next_event(self).await
+            }
+            async fn shutdown(self) {
+                <$d>::shutdown(self).await
+            }
+        }
+    };
+}
+
+impl_disc!(paxeer_p2p_tokio::discovery::Discovery);
+impl_disc!(paxeer_p2p_smol::discovery::Discovery);
+
 impl Net for Tokio {
     type Peer = paxeer_p2p_tokio::SessionHandle;
     type Listener = paxeer_p2p_tokio::Listener;
+    type Disc = paxeer_p2p_tokio::discovery::Discovery;
+    async fn start_discovery(
+        addr: SocketAddr,
+        make: impl FnOnce(SocketAddr) -> Discv4 + Send + 'static,
+    ) -> io::Result<Self::Disc> {
+        paxeer_p2p_tokio::discovery::Discovery::start(addr, make).await
+    }
     async fn connect(
         addr: SocketAddr,
         remote: PeerId,
@@ -183,6 +247,13 @@ impl Net for Tokio {
 impl Net for Smol {
     type Peer = paxeer_p2p_smol::SessionHandle;
     type Listener = paxeer_p2p_smol::Listener;
+    type Disc = paxeer_p2p_smol::discovery::Discovery;
+    async fn start_discovery(
+        addr: SocketAddr,
+        make: impl FnOnce(SocketAddr) -> Discv4 + Send + 'static,
+    ) -> io::Result<Self::Disc> {
+        paxeer_p2p_smol::discovery::Discovery::start(addr, make).await
+    }
     async fn connect(
         addr: SocketAddr,
         remote: PeerId,

@@ -133,6 +133,32 @@ fn inspect_of_a_known_key_gives_the_known_id() {
 }
 
 #[test]
+fn enr_decode_reads_the_eip778_example_and_rejects_a_tampered_one() {
+    // EIP-778 example record (enr.json eip778_example).
+    let text = "enr:-IS4QHCYrYZbAKWCBRlAy5zzaDZXJBGkcnh4MHcBFZntXNFrdvJjX04jRzjzCBOonrkTfj499SZuOh8R33Ls8RRcy5wBgmlkgnY0gmlwhH8AAAGJc2VjcDI1NmsxoQPKY0yuDUmstAHYpMa2_oxVtw0RW_QAdpzBQA8yWM0xOIN1ZHCCdl8";
+    let out = bin()
+        .args(["--json", "enr", "decode", text])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v = &json_lines(&out.stdout)[0];
+    assert_eq!(v["seq"], 1);
+    assert_eq!(
+        v["node_id"],
+        "a448f24c6d18e575453db13171562b71999873db5b286df957af199ec94617f7"
+    );
+    assert_eq!(v["udp"], 30303);
+    let mut tampered = text.to_string();
+    tampered.replace_range(10..11, "A");
+    let out = bin()
+        .args(["--json", "enr", "decode", &tampered])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert_eq!(json_lines(&out.stdout)[0]["signature_valid"], false);
+}
+
+#[test]
 fn ping_and_listen_interoperate_across_runtimes() {
     for (listen_rt, ping_rt) in [("tokio", "smol"), ("smol", "tokio")] {
         let listener = Proc::spawn(&[

@@ -3,6 +3,8 @@
 //! Only sockets, timers, tasks and channels live here; the loop logic is
 //! [`paxeer_p2p_core::driver::SessionDriver`]. Tasks are spawned on smol's global executor.
 
+pub mod discovery;
+
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -19,6 +19,8 @@ use crate::p2p::{CapId, DisconnectReason, Hello, SharedCapabilities};
 use crate::session::{CloseReason, SendError, Session, SessionEvent};
 use crate::types::{Direction, PeerId, Seed};
 
+pub mod discovery;
+
 /// Bytes asked from the socket per read when the session has no better hint.
 pub const READ_CHUNK: usize = 64 * 1024;
 /// Bytes of sealed frames gathered per write.
