@@ -6,9 +6,11 @@
 //!   [`BOND_EXPIRATION`] (it answered a Ping we sent to that IP).
 //! - When a Ping arrives and our last Pong from its sender is older, we ping back.
 //! - Before our own FindNode/ENRRequest we make sure the remote holds such a proof for us:
-//!   if it has not pinged us within [`BOND_EXPIRATION`] (or our FindNodes keep failing), we
-//!   ping it, and after its Pong wait one reply timeout for it to ping us back and receive
-//!   our Pong, as go-ethereum does.
+//!   if it has not pinged us within [`BOND_EXPIRATION`], or our last FindNode to it failed,
+//!   we ping it, and after its Pong wait one reply timeout for it to ping us back and receive
+//!   our Pong, as go-ethereum does. (go-ethereum re-bonds only after five failures; but if
+//!   our Pong to its Ping was lost, it holds no proof while we believe it does, and every
+//!   FindNode until then is ignored. One extra Ping after a failure repairs that.)
 //!
 //! [`Bonds`] holds the requests waiting for that to happen.
 
@@ -22,8 +24,8 @@ use super::{LookupId, BOND_EXPIRATION};
 use crate::nodedb::NodeDb;
 use crate::types::{NodeId, PeerId};
 
-/// FindNode failures after which we stop trusting the remote's proof of us and re-bond
-/// (go-ethereum `maxFindnodeFailures`); also the count at which a node leaves the table.
+/// Consecutive FindNode failures after which a node leaves the table (go-ethereum
+/// `maxFindnodeFailures`).
 pub(crate) const MAX_FINDNODE_FAILURES: u32 = 5;
 /// Requests that may wait on one bond.
 const MAX_WAITERS_PER_NODE: usize = 8;
@@ -38,10 +40,10 @@ pub(crate) fn has_endpoint_proof(db: &dyn NodeDb, id: &NodeId, ip: IpAddr, now_u
     fresh(db.last_pong(id, ip), now_unix)
 }
 
-/// Whether (id, ip) should already hold a proof of us, so our FindNode will be answered.
+/// Whether (id, ip) should already hold a proof of us, so our FindNode will be answered: it
+/// pinged us (and got our Pong) recently, and our last FindNode to it did not fail.
 pub(crate) fn remote_knows_us(db: &dyn NodeDb, id: &NodeId, ip: IpAddr, now_unix: u64) -> bool {
-    fresh(db.last_ping_received(id, ip), now_unix)
-        && db.findnode_failures(id, ip) <= MAX_FINDNODE_FAILURES
+    fresh(db.last_ping_received(id, ip), now_unix) && db.findnode_failures(id, ip) == 0
 }
 
 /// A request that waits for a bond.
@@ -197,7 +199,7 @@ mod tests {
     }
 
     #[test]
-    fn remote_proof_needs_a_recent_ping_and_few_failures() {
+    fn remote_proof_needs_a_recent_ping_and_no_failed_findnode() {
         let mut db = MemoryNodeDb::new();
         let r = rec(2);
         let id = r.id.node_id();
@@ -205,7 +207,7 @@ mod tests {
         assert!(!remote_knows_us(&db, &id, ip, 50));
         db.set_last_ping_received(&id, ip, 50);
         assert!(remote_knows_us(&db, &id, ip, 60));
-        db.set_findnode_failures(&id, ip, MAX_FINDNODE_FAILURES + 1);
+        db.set_findnode_failures(&id, ip, 1);
         assert!(!remote_knows_us(&db, &id, ip, 60));
         db.set_findnode_failures(&id, ip, 0);
         assert!(!remote_knows_us(&db, &id, ip, 50 + DAY));

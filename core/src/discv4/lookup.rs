@@ -4,8 +4,10 @@
 //! The lookup ends when those have all answered or failed and nothing is in flight; the
 //! result is the [`BUCKET_SIZE`] closest nodes that answered.
 //!
-//! Unlike go-ethereum, a node whose query failed is asked once more before it is given up:
-//! a lost UDP packet (common on real paths) should not drop a live node from the result.
+//! Unlike go-ethereum, a node whose query failed is asked again (up to three times in all,
+//! re-bonding first) before it is given up: one query is up to six datagrams (Ping, Pong,
+//! the remote's Ping and our Pong, FindNode, Neighbors), so with a few percent of loss a
+//! single try fails often, and a live node dropped from the result is a wrong answer.
 
 use std::collections::BTreeSet;
 
@@ -18,8 +20,8 @@ use crate::types::{NodeId, PeerId};
 const MAX_CANDIDATES: usize = 4 * BUCKET_SIZE;
 /// Distinct ids remembered, so a node is never added twice.
 const MAX_SEEN: usize = 4096;
-/// Times one node is asked before it counts as dead.
-const MAX_QUERY_ATTEMPTS: u8 = 2;
+/// Times one node is asked before it counts as dead (see the module doc).
+const MAX_QUERY_ATTEMPTS: u8 = 3;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {

@@ -320,7 +320,7 @@ impl Discv4 {
             rng: MachineRng::new(seed),
             db,
             table: Table::new(local_id),
-            requests: Requests::new(cfg.max_pending_requests),
+            requests: Requests::new(cfg.max_pending_requests, cfg.reply_timeout),
             bonds: Bonds::new(cfg.reply_timeout, cfg.max_pending_requests),
             lookups: BTreeMap::new(),
             dirty: BTreeSet::new(),

@@ -41,7 +41,7 @@ impl Discv4 {
 
     /// Sends `req` now, queues it behind the in-flight bound, or fails it.
     pub(super) fn request(&mut self, now: Instant, req: Request) {
-        match self.requests.admit(req) {
+        match self.requests.admit(req, now) {
             Admit::Send(req) => self.send_request(now, req),
             Admit::Joined | Admit::Queued => {}
             Admit::Refused(req) => {

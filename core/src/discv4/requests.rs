@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::IpAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::packet::NodeRecord;
 use super::{LookupId, RequestId, BUCKET_SIZE};
@@ -139,7 +139,7 @@ pub(crate) enum NeighborsMatch {
 enum Key {
     Ping([u8; 32]),
     FindNode(NodeId),
-    Enr([u8; 32]),
+    Enr(NodeId, [u8; 32]),
 }
 
 /// All requests in flight and the queue behind them.
@@ -148,11 +148,15 @@ pub(crate) struct Requests {
     pings: BTreeMap<[u8; 32], PendingPing>,
     ping_by_node: BTreeMap<NodeId, [u8; 32]>,
     findnodes: BTreeMap<NodeId, PendingFindNode>,
-    enrs: BTreeMap<[u8; 32], PendingEnr>,
+    /// By recipient and hash: an ENRRequest names no recipient, so the same request sent to
+    /// two nodes within one second has the same hash.
+    enrs: BTreeMap<(NodeId, [u8; 32]), PendingEnr>,
     deadlines: BTreeSet<(Instant, Key)>,
     queue: VecDeque<Request>,
     max_in_flight: usize,
     max_queued: usize,
+    /// A ping-back joins a Ping to the same node only if that Ping is younger than this.
+    ping_back_join: Duration,
 }
 
 /// Whether a new request can go out now.
@@ -169,8 +173,9 @@ pub(crate) enum Admit {
 }
 
 impl Requests {
-    /// Bookkeeping with `max_in_flight` requests in flight and as many queued.
-    pub fn new(max_in_flight: usize) -> Self {
+    /// Bookkeeping with `max_in_flight` requests in flight and as many queued; replies are
+    /// awaited for `reply_timeout`.
+    pub fn new(max_in_flight: usize, reply_timeout: Duration) -> Self {
         Self {
             pings: BTreeMap::new(),
             ping_by_node: BTreeMap::new(),
@@ -180,6 +185,7 @@ impl Requests {
             queue: VecDeque::new(),
             max_in_flight: max_in_flight.max(1),
             max_queued: max_in_flight.max(1),
+            ping_back_join: reply_timeout / 2,
         }
     }
 
@@ -194,21 +200,43 @@ impl Requests {
     }
 
     /// Whether `req` cannot go out while another request is in flight: one FindNode per node
-    /// (Neighbors carry no request id) and one Ping per node (its purposes are merged).
+    /// (Neighbors carry no request id) and one ENRRequest per node (identical requests have
+    /// identical hashes).
     fn conflicts(&self, req: &Request) -> bool {
         match req {
             Request::FindNode { to, .. } => self.findnodes.contains_key(&to.id.node_id()),
-            _ => false,
+            Request::Enr { to, .. } => {
+                let id = to.id.node_id();
+                self.enrs
+                    .range((id, [0; 32])..=(id, [0xff; 32]))
+                    .next()
+                    .is_some()
+            }
+            Request::Ping { .. } => false,
         }
     }
 
-    /// Decides what to do with a new request.
-    pub fn admit(&mut self, req: Request) -> Admit {
+    /// Decides what to do with a new request at `now`.
+    ///
+    /// A Ping to a node already being pinged at the same endpoint joins that Ping, except a
+    /// ping-back when the pending Ping has waited a while: the remote pinging us again means
+    /// it is retrying, and our earlier Ping or its Pong was probably lost. Without a fresh
+    /// Ping it would get no proof of us until the old one times out.
+    pub fn admit(&mut self, req: Request, now: Instant) -> Admit {
+        let mut fresh_ping = false;
         if let Request::Ping { to, purpose } = &req {
             let id = to.id.node_id();
-            if let Some(hash) = self.ping_by_node.get(&id) {
-                if let Some(p) = self.pings.get_mut(hash) {
-                    if p.to.endpoint == to.endpoint && p.purposes.len() < MAX_PURPOSES_PER_PING {
+            if let Some(p) = self
+                .ping_by_node
+                .get(&id)
+                .and_then(|h| self.pings.get_mut(h))
+            {
+                let stale = *purpose == PingPurpose::PingBack
+                    && now.saturating_duration_since(p.sent_at) >= self.ping_back_join;
+                if p.to.endpoint == to.endpoint {
+                    if stale {
+                        fresh_ping = true;
+                    } else if p.purposes.len() < MAX_PURPOSES_PER_PING {
                         p.purposes.push(*purpose);
                         return Admit::Joined;
                     }
@@ -216,7 +244,7 @@ impl Requests {
             }
         }
         let full = self.in_flight() >= self.max_in_flight;
-        if !full && !self.conflicts(&req) && !self.ping_conflict(&req) {
+        if !full && !self.conflicts(&req) && (fresh_ping || !self.ping_conflict(&req)) {
             return Admit::Send(req);
         }
         let queues = match &req {
@@ -250,7 +278,16 @@ impl Requests {
         self.queue.remove(pos)
     }
 
-    /// Records a Ping just sent.
+    /// Drops the per-node index of Ping `hash` if it is the latest to `id`.
+    fn forget_ping(&mut self, id: &NodeId, hash: &[u8; 32]) {
+        if self.ping_by_node.get(id) == Some(hash) {
+            self.ping_by_node.remove(id);
+        }
+    }
+
+    /// Records a Ping just sent (the latest Ping to its node). A Ping identical to one in
+    /// flight (same node, same expiration second) has the same hash: the two are merged and
+    /// the timer restarts.
     pub fn sent_ping(
         &mut self,
         hash: [u8; 32],
@@ -260,6 +297,16 @@ impl Requests {
         deadline: Instant,
     ) {
         self.ping_by_node.insert(to.id.node_id(), hash);
+        if let Some(p) = self.pings.get_mut(&hash) {
+            self.deadlines.remove(&(p.deadline, Key::Ping(hash)));
+            self.deadlines.insert((deadline, Key::Ping(hash)));
+            p.deadline = deadline;
+            p.sent_at = now;
+            if p.purposes.len() < MAX_PURPOSES_PER_PING {
+                p.purposes.push(purpose);
+            }
+            return;
+        }
         self.deadlines.insert((deadline, Key::Ping(hash)));
         self.pings.insert(
             hash,
@@ -296,9 +343,10 @@ impl Requests {
         purpose: EnrPurpose,
         deadline: Instant,
     ) {
-        self.deadlines.insert((deadline, Key::Enr(hash)));
+        let id = to.id.node_id();
+        self.deadlines.insert((deadline, Key::Enr(id, hash)));
         self.enrs.insert(
-            hash,
+            (id, hash),
             PendingEnr {
                 to,
                 purpose,
@@ -319,7 +367,7 @@ impl Requests {
             return None;
         }
         let p = self.pings.remove(hash)?;
-        self.ping_by_node.remove(&sender.node_id());
+        self.forget_ping(&sender.node_id(), hash);
         self.deadlines.remove(&(p.deadline, Key::Ping(*hash)));
         Some(p)
     }
@@ -368,12 +416,13 @@ impl Requests {
 
     /// Matches an ENRResponse from `sender` at `ip` answering the request with `hash`.
     pub fn take_enr(&mut self, hash: &[u8; 32], sender: &PeerId, ip: IpAddr) -> Option<PendingEnr> {
-        let p = self.enrs.get(hash)?;
+        let key = (sender.node_id(), *hash);
+        let p = self.enrs.get(&key)?;
         if &p.to.id != sender || p.to.endpoint.ip != ip {
             return None;
         }
-        let p = self.enrs.remove(hash)?;
-        self.deadlines.remove(&(p.deadline, Key::Enr(*hash)));
+        let p = self.enrs.remove(&key)?;
+        self.deadlines.remove(&(p.deadline, Key::Enr(key.0, key.1)));
         Some(p)
     }
 
@@ -388,7 +437,7 @@ impl Requests {
             match key {
                 Key::Ping(h) => {
                     if let Some(p) = self.pings.remove(&h) {
-                        self.ping_by_node.remove(&p.to.id.node_id());
+                        self.forget_ping(&p.to.id.node_id(), &h);
                         out.push(Expired::Ping(p));
                     }
                 }
@@ -397,8 +446,8 @@ impl Requests {
                         out.push(Expired::FindNode(p));
                     }
                 }
-                Key::Enr(h) => {
-                    if let Some(p) = self.enrs.remove(&h) {
+                Key::Enr(id, h) => {
+                    if let Some(p) = self.enrs.remove(&(id, h)) {
                         out.push(Expired::Enr(p));
                     }
                 }

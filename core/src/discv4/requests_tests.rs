@@ -26,7 +26,7 @@ fn ping(to: NodeRecord, purpose: PingPurpose) -> Request {
 #[test]
 fn pong_matches_by_hash_sender_and_ip() {
     let t = t0();
-    let mut r = Requests::new(8);
+    let mut r = Requests::new(8, MS500);
     let a = rec(1);
     r.sent_ping([1; 32], a, PingPurpose::Revalidate, t, t + MS500);
     // Wrong hash, wrong sender, wrong IP: no match.
@@ -46,7 +46,7 @@ fn pong_matches_by_hash_sender_and_ip() {
 #[test]
 fn requests_time_out_at_their_deadline_in_order() {
     let t = t0();
-    let mut r = Requests::new(8);
+    let mut r = Requests::new(8, MS500);
     r.sent_ping([1; 32], rec(1), PingPurpose::Bond, t, t + MS500);
     r.sent_findnode(rec(2), LookupId(1), t + MS500 + MS500);
     r.sent_enr([3; 32], rec(3), EnrPurpose::Update, t + MS500);
@@ -65,7 +65,7 @@ fn requests_time_out_at_their_deadline_in_order() {
 #[test]
 fn neighbors_accumulate_over_packets_until_sixteen() {
     let t = t0();
-    let mut r = Requests::new(8);
+    let mut r = Requests::new(8, MS500);
     let a = rec(1);
     let ip = a.endpoint.ip;
     r.sent_findnode(a, LookupId(7), t + MS500);
@@ -93,7 +93,7 @@ fn neighbors_accumulate_over_packets_until_sixteen() {
 #[test]
 fn neighbors_from_the_wrong_node_or_ip_are_unsolicited() {
     let t = t0();
-    let mut r = Requests::new(8);
+    let mut r = Requests::new(8, MS500);
     let a = rec(1);
     r.sent_findnode(a, LookupId(1), t + MS500);
     assert!(matches!(
@@ -110,7 +110,7 @@ fn neighbors_from_the_wrong_node_or_ip_are_unsolicited() {
 #[test]
 fn partial_neighbors_are_delivered_on_timeout() {
     let t = t0();
-    let mut r = Requests::new(8);
+    let mut r = Requests::new(8, MS500);
     let a = rec(1);
     r.sent_findnode(a, LookupId(1), t + MS500);
     r.add_neighbors(&a.id, a.endpoint.ip, 3, (10..13).map(rec).collect());
@@ -122,17 +122,20 @@ fn partial_neighbors_are_delivered_on_timeout() {
 
 #[test]
 fn pings_to_one_node_share_a_request() {
-    let mut r = Requests::new(8);
+    let mut r = Requests::new(8, MS500);
     let t = t0();
     let a = rec(1);
-    let Admit::Send(req) = r.admit(ping(a, PingPurpose::Revalidate)) else {
+    let Admit::Send(req) = r.admit(ping(a, PingPurpose::Revalidate), t) else {
         panic!()
     };
     let Request::Ping { to, purpose } = req else {
         panic!()
     };
     r.sent_ping([1; 32], to, purpose, t, t + MS500);
-    assert!(matches!(r.admit(ping(a, PingPurpose::Bond)), Admit::Joined));
+    assert!(matches!(
+        r.admit(ping(a, PingPurpose::Bond), t),
+        Admit::Joined
+    ));
     let p = r.take_pong(&[1; 32], &a.id, a.endpoint.ip).unwrap();
     assert_eq!(p.purposes, vec![PingPurpose::Revalidate, PingPurpose::Bond]);
 }
@@ -140,9 +143,9 @@ fn pings_to_one_node_share_a_request() {
 #[test]
 fn in_flight_bound_queues_then_refuses_and_drops_ping_backs() {
     let t = t0();
-    let mut r = Requests::new(2);
+    let mut r = Requests::new(2, MS500);
     for n in 0..2 {
-        match r.admit(ping(rec(n), PingPurpose::Bond)) {
+        match r.admit(ping(rec(n), PingPurpose::Bond), t) {
             Admit::Send(Request::Ping { to, purpose }) => {
                 r.sent_ping([n; 32], to, purpose, t, t + MS500)
             }
@@ -151,19 +154,19 @@ fn in_flight_bound_queues_then_refuses_and_drops_ping_backs() {
     }
     // Full: ping-backs (answers to unauthenticated input) are dropped, others queue.
     assert!(matches!(
-        r.admit(ping(rec(5), PingPurpose::PingBack)),
+        r.admit(ping(rec(5), PingPurpose::PingBack), t),
         Admit::Refused(_)
     ));
     assert!(matches!(
-        r.admit(ping(rec(6), PingPurpose::Bond)),
+        r.admit(ping(rec(6), PingPurpose::Bond), t),
         Admit::Queued
     ));
     assert!(matches!(
-        r.admit(ping(rec(7), PingPurpose::Bond)),
+        r.admit(ping(rec(7), PingPurpose::Bond), t),
         Admit::Queued
     ));
     assert!(matches!(
-        r.admit(ping(rec(8), PingPurpose::Bond)),
+        r.admit(ping(rec(8), PingPurpose::Bond), t),
         Admit::Refused(_)
     ));
     assert_eq!((r.in_flight(), r.queued()), (2, 2));
@@ -176,18 +179,18 @@ fn in_flight_bound_queues_then_refuses_and_drops_ping_backs() {
 #[test]
 fn second_findnode_to_a_node_waits_for_the_first() {
     let t = t0();
-    let mut r = Requests::new(8);
+    let mut r = Requests::new(8, MS500);
     let a = rec(1);
     let req = |l| Request::FindNode {
         to: a,
         target: PeerId([0; 64]),
         lookup: LookupId(l),
     };
-    let Admit::Send(_) = r.admit(req(1)) else {
+    let Admit::Send(_) = r.admit(req(1), t) else {
         panic!()
     };
     r.sent_findnode(a, LookupId(1), t + MS500);
-    assert!(matches!(r.admit(req(2)), Admit::Queued));
+    assert!(matches!(r.admit(req(2), t), Admit::Queued));
     assert!(r.next_queued().is_none());
     r.expire(t + MS500);
     assert!(matches!(
@@ -197,4 +200,76 @@ fn second_findnode_to_a_node_waits_for_the_first() {
             ..
         })
     ));
+}
+
+#[test]
+fn ping_back_sends_a_fresh_ping_when_the_pending_one_has_waited() {
+    let t = t0();
+    let mut r = Requests::new(8, MS500);
+    let a = rec(1);
+    r.sent_ping([1; 32], a, PingPurpose::PingBack, t, t + MS500);
+    // Soon after: shared.
+    assert!(matches!(
+        r.admit(
+            ping(a, PingPurpose::PingBack),
+            t + Duration::from_millis(100)
+        ),
+        Admit::Joined
+    ));
+    // Half a timeout later the first was probably lost: a new Ping goes out.
+    let later = t + Duration::from_millis(250);
+    let Admit::Send(Request::Ping { to, purpose }) = r.admit(ping(a, PingPurpose::PingBack), later)
+    else {
+        panic!()
+    };
+    r.sent_ping([2; 32], to, purpose, later, later + MS500);
+    assert_eq!(r.in_flight(), 2);
+    // Either Pong matches; other purposes join the latest.
+    assert!(matches!(
+        r.admit(ping(a, PingPurpose::Bond), later),
+        Admit::Joined
+    ));
+    assert_eq!(
+        r.take_pong(&[2; 32], &a.id, a.endpoint.ip)
+            .unwrap()
+            .purposes,
+        vec![PingPurpose::PingBack, PingPurpose::Bond]
+    );
+    assert!(r.take_pong(&[1; 32], &a.id, a.endpoint.ip).is_some());
+    assert_eq!(r.in_flight(), 0);
+}
+
+#[test]
+fn identical_ping_resent_restarts_the_timer_instead_of_dying_with_the_first() {
+    let t = t0();
+    let mut r = Requests::new(8, MS500);
+    let a = rec(1);
+    let later = t + Duration::from_millis(300);
+    r.sent_ping([1; 32], a, PingPurpose::PingBack, t, t + MS500);
+    r.sent_ping([1; 32], a, PingPurpose::PingBack, later, later + MS500);
+    assert_eq!(r.in_flight(), 1);
+    assert!(r.expire(t + MS500).is_empty());
+    assert!(r.take_pong(&[1; 32], &a.id, a.endpoint.ip).is_some());
+    assert_eq!(r.next_deadline(), None);
+}
+
+#[test]
+fn identical_enr_requests_to_two_nodes_are_told_apart() {
+    let t = t0();
+    let mut r = Requests::new(8, MS500);
+    let (a, b) = (rec(1), rec(2));
+    r.sent_enr([9; 32], a, EnrPurpose::Update, t + MS500);
+    r.sent_enr([9; 32], b, EnrPurpose::Tool(RequestId(4)), t + MS500);
+    assert_eq!(r.in_flight(), 2);
+    let pb = r.take_enr(&[9; 32], &b.id, b.endpoint.ip).unwrap();
+    assert_eq!(pb.purpose, EnrPurpose::Tool(RequestId(4)));
+    let pa = r.take_enr(&[9; 32], &a.id, a.endpoint.ip).unwrap();
+    assert_eq!(pa.purpose, EnrPurpose::Update);
+    // A second request to a node with one in flight waits for it.
+    r.sent_enr([9; 32], a, EnrPurpose::Update, t + MS500);
+    let again = Request::Enr {
+        to: a,
+        purpose: EnrPurpose::Tool(RequestId(5)),
+    };
+    assert!(matches!(r.admit(again, t), Admit::Queued));
 }

@@ -113,6 +113,8 @@ pub struct Sim {
     pub sent: u64,
     pub lost: u64,
     pub delivered: u64,
+    /// Debugging: log every datagram to or from this node to stderr.
+    pub watch: Option<usize>,
 }
 
 fn addr_of(i: usize) -> SocketAddr {
@@ -173,6 +175,7 @@ impl Sim {
             sent: 0,
             lost: 0,
             delivered: 0,
+            watch: None,
         };
         for i in 0..sim.nodes.len() {
             let at = sim.nodes[i].start_at;
@@ -241,7 +244,12 @@ impl Sim {
             self.trace.update(&(i as u64).to_be_bytes());
             self.trace.update(to.to_string().as_bytes());
             self.trace.update(&bytes);
-            if self.rng.range_inclusive(0, 999) < self.cfg.loss_per_mille {
+            let lost = self.rng.range_inclusive(0, 999) < self.cfg.loss_per_mille;
+            let dst_idx = self.by_addr.get(&to).copied();
+            if self.watch == Some(i) || (self.watch.is_some() && dst_idx == self.watch) {
+                self.log(i, dst_idx, &bytes, lost);
+            }
+            if lost {
                 self.lost += 1;
                 continue;
             }
@@ -335,6 +343,31 @@ impl Sim {
             self.run_for(Duration::from_millis(100));
         }
         self.nodes[i].lookups.get(&id).cloned()
+    }
+
+    fn log(&self, from: usize, to: Option<usize>, bytes: &[u8], lost: bool) {
+        use paxeer_p2p_core::discv4::packet::{decode, Packet};
+        let Ok(d) = decode(bytes) else { return };
+        let what = match &d.packet {
+            Packet::Neighbors(n) => {
+                let idx: Vec<usize> = n
+                    .nodes
+                    .iter()
+                    .filter_map(|r| self.nodes.iter().position(|x| x.record.id == r.id))
+                    .collect();
+                format!("neighbors {idx:?}")
+            }
+            Packet::FindNode(f) => {
+                let t = self.nodes.iter().position(|x| x.record.id == f.target);
+                format!("findnode target {t:?}")
+            }
+            p => p.name().to_string(),
+        };
+        eprintln!(
+            "{:>8.3} {from:>3} -> {to:?} {what}{}",
+            (self.now - self.t0).as_secs_f64(),
+            if lost { " (lost)" } else { "" }
+        );
     }
 
     /// A hash of every datagram transmitted so far (sender, recipient, bytes), in order.
