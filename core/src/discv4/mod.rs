@@ -206,7 +206,8 @@ const DB_EXPIRE_INTERVAL: Duration = Duration::from_secs(3600);
 const MAX_TRANSMIT_QUEUE: usize = 4096;
 /// Events waiting for `poll_event`; beyond this new ones are dropped.
 const MAX_EVENT_QUEUE: usize = 4096;
-/// Lookups running at once; a lookup started beyond this answers from the table alone.
+/// User lookups running at once; one started beyond this answers at once from the table
+/// alone. (The refresh runs one lookup at a time besides these.)
 const MAX_ACTIVE_LOOKUPS: usize = 64;
 /// Bootnodes remembered for re-bootstrapping.
 const MAX_BOOTNODES: usize = 256;

@@ -67,7 +67,7 @@ impl Refresh {
 
     /// Whether the machine should act now, and how.
     pub fn tick(&mut self, now: Instant, table_empty: bool) -> Tick {
-        if !self.next_at.is_some_and(|t| t <= now) {
+        if self.next_at.is_none_or(|t| t > now) {
             return Tick::Idle;
         }
         if self.current.is_some() || !self.targets.is_empty() {

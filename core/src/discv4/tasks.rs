@@ -113,12 +113,24 @@ impl Discv4 {
             .into_iter()
             .map(|n| n.entry.record)
             .collect();
-        let mut lookup = Lookup::new(target, self.local_id, seeds);
-        if self.lookups.len() >= MAX_ACTIVE_LOOKUPS {
+        let user_lookups = self
+            .lookups
+            .values()
+            .filter(|r| r.origin == Origin::User)
+            .count();
+        if origin == Origin::User && user_lookups >= MAX_ACTIVE_LOOKUPS {
             // Too many at once: answer from the table alone rather than queue without bound.
             self.stats.overloaded += 1;
-            lookup = Lookup::new(target, self.local_id, []);
+            let nodes = self
+                .table
+                .closest(&target.node_id(), BUCKET_SIZE)
+                .into_iter()
+                .map(|n| n.entry.clone())
+                .collect();
+            self.emit(Discv4Event::LookupDone { id, target, nodes });
+            return id;
         }
+        let lookup = Lookup::new(target, self.local_id, seeds);
         self.lookups.insert(id, LookupRun { lookup, origin });
         self.dirty.insert(id);
         id

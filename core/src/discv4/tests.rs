@@ -654,3 +654,27 @@ impl EndpointAddr for NodeRecord {
         SocketAddr::new(self.endpoint.ip, self.endpoint.udp)
     }
 }
+
+#[test]
+fn lookups_beyond_the_limit_answer_from_the_table_at_once() {
+    let t = t0();
+    let mut m = Node::new(1, t, |_| {});
+    let r = Raw::new(2);
+    bond_raw(&mut m, &r, t, t);
+    let ids: Vec<LookupId> = (0..=MAX_ACTIVE_LOOKUPS)
+        .map(|i| m.disc.lookup(t, record(100 + i as u8).id))
+        .collect();
+    m.drain();
+    let done: Vec<&Discv4Event> = m
+        .events
+        .iter()
+        .filter(|e| matches!(e, Discv4Event::LookupDone { .. }))
+        .collect();
+    let [Discv4Event::LookupDone { id, nodes, .. }] = &done[..] else {
+        panic!("{done:?}")
+    };
+    assert_eq!(*id, ids[MAX_ACTIVE_LOOKUPS]);
+    assert_eq!(nodes.len(), 1);
+    assert_eq!(nodes[0].record.id, r.id());
+    assert_eq!(m.disc.stats().overloaded, 1);
+}
