@@ -20,6 +20,8 @@ mod inbound;
 mod lookup;
 mod outbound;
 pub mod packet;
+#[cfg(test)]
+mod props;
 mod ratelimit;
 mod refresh;
 mod requests;
