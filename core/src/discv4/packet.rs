@@ -4,17 +4,31 @@
 //! (trailing bytes ignored), ignores extra list elements, checks the hash and recovers the
 //! sender. Packets are at most [`MAX_PACKET_BYTES`].
 
-use std::net::IpAddr;
+mod body;
+
+use std::net::{IpAddr, SocketAddr};
 
 use secp256k1::SecretKey;
 
+use crate::crypto::keccak::{keccak256, keccak256_concat};
+use crate::crypto::keys::{peer_id_of, public_key_bytes, recover, sign_recoverable};
 use crate::enr::Enr;
-use crate::types::PeerId;
+use crate::types::{NodeId, PeerId};
 
-/// Largest discv4 packet.
+/// Largest discv4 packet (devp2p `discv4.md`: 1280 bytes, the IPv6 minimum MTU).
 pub const MAX_PACKET_BYTES: usize = 1280;
-/// Most nodes in one Neighbors packet (so it fits in 1280 bytes).
+/// Most nodes in one Neighbors packet (so it fits in 1280 bytes even with IPv6 endpoints,
+/// maximal ports and expiration; checked by a test).
 pub const MAX_NEIGHBORS: usize = 12;
+/// Size of the packet hash at the start of a datagram.
+pub const HASH_BYTES: usize = 32;
+/// Size of the `R ‖ S ‖ V` signature after the hash.
+pub const SIGNATURE_BYTES: usize = 65;
+/// Hash and signature: everything before the type byte.
+pub const HEADER_BYTES: usize = HASH_BYTES + SIGNATURE_BYTES;
+/// Smallest datagram not rejected as too small: header and type byte (go-ethereum's
+/// `headSize + 1`; an empty body is then malformed).
+pub const MIN_PACKET_BYTES: usize = HEADER_BYTES + 1;
 
 /// An endpoint as carried in packets: `[ip, udp-port, tcp-port]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -27,6 +41,29 @@ pub struct Endpoint {
     pub tcp: u16,
 }
 
+impl Endpoint {
+    /// An endpoint at `ip` with the given ports.
+    pub fn new(ip: IpAddr, udp: u16, tcp: u16) -> Self {
+        Self { ip, udp, tcp }
+    }
+
+    /// The endpoint of a datagram source `addr`, with `tcp` as the TCP port. An IPv4-mapped
+    /// IPv6 address (as dual-stack sockets report IPv4 peers) becomes IPv4.
+    pub fn from_udp_addr(addr: SocketAddr, tcp: u16) -> Self {
+        Self::new(addr.ip().to_canonical(), addr.port(), tcp)
+    }
+
+    /// Where to send datagrams.
+    pub fn udp_addr(&self) -> SocketAddr {
+        SocketAddr::new(self.ip, self.udp)
+    }
+
+    /// Where to dial RLPx, if a TCP port is set.
+    pub fn tcp_addr(&self) -> Option<SocketAddr> {
+        (self.tcp != 0).then(|| SocketAddr::new(self.ip, self.tcp))
+    }
+}
+
 /// A node as carried in Neighbors: `[ip, udp, tcp, id]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct NodeRecord {
@@ -34,6 +71,23 @@ pub struct NodeRecord {
     pub endpoint: Endpoint,
     /// Its public key.
     pub id: PeerId,
+}
+
+impl NodeRecord {
+    /// A record for the node with key `id` at `endpoint`.
+    pub fn new(endpoint: Endpoint, id: PeerId) -> Self {
+        Self { endpoint, id }
+    }
+
+    /// Its node id (keccak256 of the key), the Kademlia key.
+    pub fn node_id(&self) -> NodeId {
+        self.id.node_id()
+    }
+
+    /// Where to send it datagrams.
+    pub fn udp_addr(&self) -> SocketAddr {
+        self.endpoint.udp_addr()
+    }
 }
 
 /// Ping (type 1).
@@ -157,7 +211,7 @@ impl Packet {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PacketError {
-    /// Shorter than header + type + 1.
+    /// Shorter than [`MIN_PACKET_BYTES`] (hash, signature and type byte).
     #[error("packet too small")]
     TooSmall,
     /// Larger than [`MAX_PACKET_BYTES`].
@@ -189,13 +243,89 @@ pub struct Decoded {
 }
 
 /// Encodes and signs a packet; returns the datagram and its hash.
+///
+/// The body is written canonically with no extra elements; IPv4 (and IPv4-mapped IPv6)
+/// addresses take 4 bytes. The signature is deterministic (RFC 6979), so equal inputs give
+/// equal datagrams. Neighbors with more than [`MAX_NEIGHBORS`] nodes may exceed
+/// [`MAX_PACKET_BYTES`]: split them before encoding.
 pub fn encode(packet: &Packet, key: &SecretKey) -> (Vec<u8>, [u8; 32]) {
-    let _ = (packet, key);
-    todo!("packet helper")
+    let body = body::encode(packet);
+    let mut signed = Vec::with_capacity(1 + body.len());
+    signed.push(packet.kind());
+    signed.extend_from_slice(&body);
+    let signature = sign_recoverable(&keccak256(&signed), key);
+    let hash = keccak256_concat(&[&signature, &signed]);
+    let mut datagram = Vec::with_capacity(HEADER_BYTES + signed.len());
+    datagram.extend_from_slice(&hash);
+    datagram.extend_from_slice(&signature);
+    datagram.extend_from_slice(&signed);
+    (datagram, hash)
 }
 
 /// Decodes and authenticates a datagram. Expiration is NOT checked here (it needs the clock).
+///
+/// Checks run cheapest first — size, hash, type, body shape — so that the signature recovery,
+/// the one expensive step, is only spent on packets that parse. Only the first RLP value after
+/// the type byte is read and list elements beyond the known ones are ignored (EIP-8). A
+/// `V` other than 0 or 1 is a bad signature. Decoded IPv4-mapped IPv6 addresses become IPv4.
+/// An ENRResponse's record is verified on its own but not compared with the sender.
+///
+/// Total: any input gives a result, never a panic.
 pub fn decode(datagram: &[u8]) -> Result<Decoded, PacketError> {
-    let _ = datagram;
-    todo!("packet helper")
+    if datagram.len() < MIN_PACKET_BYTES {
+        return Err(PacketError::TooSmall);
+    }
+    if datagram.len() > MAX_PACKET_BYTES {
+        return Err(PacketError::TooLarge);
+    }
+    let (hash, rest) = datagram
+        .split_first_chunk::<HASH_BYTES>()
+        .ok_or(PacketError::TooSmall)?;
+    if keccak256(rest) != *hash {
+        return Err(PacketError::BadHash);
+    }
+    let (signature, signed) = rest
+        .split_first_chunk::<SIGNATURE_BYTES>()
+        .ok_or(PacketError::TooSmall)?;
+    let (&kind, body) = signed.split_first().ok_or(PacketError::TooSmall)?;
+    let packet = body::decode(kind, body)?;
+    if signature[SIGNATURE_BYTES - 1] > 1 {
+        return Err(PacketError::BadSignature);
+    }
+    let key = recover(&keccak256(signed), signature).map_err(|_| PacketError::BadSignature)?;
+    Ok(Decoded {
+        packet,
+        hash: *hash,
+        sender: PeerId(public_key_bytes(&key)),
+    })
 }
+
+/// Fuzzing entry point: decodes arbitrary bytes and, when they decode, checks the codec's
+/// invariants — the hash is the datagram's first 32 bytes, and re-encoding the packet (with a
+/// fixed key) gives a datagram no larger than the input that decodes to the same packet.
+///
+/// Panics only if an invariant is broken, which is the bug a fuzzer should report.
+pub fn fuzz_decode(datagram: &[u8]) {
+    let Ok(decoded) = decode(datagram) else {
+        return;
+    };
+    assert_eq!(datagram.get(..HASH_BYTES), Some(&decoded.hash[..]));
+    let Ok(key) = SecretKey::from_slice(&[0x42; 32]) else {
+        return;
+    };
+    let (again, hash) = encode(&decoded.packet, &key);
+    assert!(again.len() <= datagram.len(), "re-encoding grew the packet");
+    match decode(&again) {
+        Ok(d) => {
+            assert_eq!(d.packet, decoded.packet, "re-encoded packet differs");
+            assert_eq!(d.hash, hash);
+            assert_eq!(d.sender, peer_id_of(&key));
+        }
+        Err(e) => panic!("re-encoded packet does not decode: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod vectors;
