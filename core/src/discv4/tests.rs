@@ -678,3 +678,47 @@ fn lookups_beyond_the_limit_answer_from_the_table_at_once() {
     assert_eq!(nodes[0].record.id, r.id());
     assert_eq!(m.disc.stats().overloaded, 1);
 }
+
+#[test]
+fn node_failing_findnode_five_times_leaves_the_table() {
+    let t = t0();
+    let mut m = Node::new(1, t, |_| {});
+    // No revalidation during the test: removals can only come from FindNode failures.
+    m.disc.reval = revalidate::Revalidation::with_interval(Duration::from_secs(3600));
+    let peers: Vec<Raw> = (10..40).map(Raw::new).collect();
+    for r in &peers {
+        bond_raw(&mut m, r, t, t);
+    }
+    // A peer in a bucket with at least four entries (go-ethereum keeps nodes of sparse
+    // buckets, so small networks still bootstrap).
+    let victim = peers
+        .iter()
+        .find(|r| m.disc.table.bucket_len_of(&r.id().node_id()) >= BUCKET_SIZE / 4)
+        .unwrap();
+    let vid = victim.id().node_id();
+    let ip = victim.addr().ip();
+    m.db.lock()
+        .set_findnode_failures(&vid, ip, bond::MAX_FINDNODE_FAILURES - 1);
+    m.disc.lookup(t, victim.id());
+    m.drain();
+    // Nobody answers: the victim's fifth failure removes it.
+    let mut now = t;
+    for _ in 0..10 {
+        now += REPLY_TIMEOUT;
+        m.disc.handle_timeout(now);
+        m.drain();
+    }
+    assert!(m.events.contains(&Discv4Event::NodeRemoved(vid)));
+    // The lookup asks it three times in all.
+    assert_eq!(
+        m.db.lock().findnode_failures(&vid, ip),
+        bond::MAX_FINDNODE_FAILURES + 2
+    );
+    // The others failed at most three times: they stay.
+    let removed: Vec<&Discv4Event> = m
+        .events
+        .iter()
+        .filter(|e| matches!(e, Discv4Event::NodeRemoved(_)))
+        .collect();
+    assert_eq!(removed, [&Discv4Event::NodeRemoved(vid)]);
+}
