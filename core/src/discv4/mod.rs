@@ -6,19 +6,54 @@
 //! `ping`, `request_enr`, `add_bootnode`, `set_enr_entry`) and outputs (`poll_transmit`,
 //! `poll_event`, `poll_timeout`). Drain rule: after any input or command, drain
 //! `poll_transmit`, then `poll_event`, then read `poll_timeout`.
+//!
+//! Submodules, one job each: [`packet`] (wire codec), `table` (Kademlia buckets and IP
+//! limits), `bond` (endpoint proof), `requests` (reply matching and the in-flight bound),
+//! `lookup` (iterative lookup state), `revalidate` (liveness checks), `refresh` (periodic
+//! lookups), `ratelimit` (per-IP token buckets), `endpoint` (external address prediction);
+//! `inbound`, `outbound` and `tasks` hold the machine's own handlers for received packets,
+//! sent requests and timers.
 
+mod bond;
+mod endpoint;
+mod inbound;
+mod lookup;
+mod outbound;
 pub mod packet;
+#[cfg(test)]
+mod props;
+mod ratelimit;
+mod refresh;
+mod requests;
+mod revalidate;
+mod table;
+mod tasks;
+#[cfg(test)]
+pub(crate) mod test_util;
+#[cfg(test)]
+mod tests;
 
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use secp256k1::SecretKey;
 
+use crate::crypto::keys::peer_id_of;
 use crate::enr::{Enr, LocalEnr};
 use crate::netutil::Netlist;
 use crate::nodedb::NodeDb;
+use crate::rng::MachineRng;
 use crate::types::{NodeId, PeerId, Seed, WallClock};
+use bond::Bonds;
+use endpoint::EndpointPredictor;
+use lookup::Lookup;
 use packet::{Endpoint, NodeRecord};
+use ratelimit::{RateLimiter, MAX_TRACKED_IPS};
+use refresh::Refresh;
+use requests::{Request, Requests};
+use revalidate::Revalidation;
+use table::Table;
 
 /// Nodes per bucket (k).
 pub const BUCKET_SIZE: usize = 16;
@@ -151,11 +186,111 @@ pub struct Discv4Stats {
     pub unsolicited: u64,
     /// Datagrams dropped by the per-IP rate limit.
     pub rate_limited: u64,
+    /// Datagrams dropped because their source is outside `netrestrict`.
+    pub restricted: u64,
+    /// FindNode/ENRRequest left unanswered for lack of an endpoint proof.
+    pub unbonded: u64,
+    /// Requests refused, or datagrams and events dropped, because a bounded queue was full.
+    pub overloaded: u64,
+}
+
+/// Nodes taken from the database at start (go-ethereum `seedCount`).
+const MAX_SEED_NODES: usize = 30;
+/// Only database nodes that answered within this are used as seeds (go-ethereum
+/// `seedMaxAge`).
+const SEED_MAX_AGE: Duration = Duration::from_secs(5 * 24 * 3600);
+/// Database entries whose last Pong is older than this are deleted (go-ethereum
+/// `dbNodeExpiration`).
+const DB_NODE_EXPIRATION: Duration = Duration::from_secs(24 * 3600);
+/// How often the database is swept for expired entries (go-ethereum `dbCleanupCycle`).
+const DB_EXPIRE_INTERVAL: Duration = Duration::from_secs(3600);
+/// Datagrams waiting for `poll_transmit`; beyond this new ones are dropped.
+const MAX_TRANSMIT_QUEUE: usize = 4096;
+/// Events waiting for `poll_event`; beyond this new ones are dropped.
+const MAX_EVENT_QUEUE: usize = 4096;
+/// User lookups running at once; one started beyond this answers at once from the table
+/// alone. (The refresh runs one lookup at a time besides these.)
+const MAX_ACTIVE_LOOKUPS: usize = 64;
+/// Bootnodes remembered for re-bootstrapping.
+const MAX_BOOTNODES: usize = 256;
+/// Protocol version carried in Ping.
+const PING_VERSION: u64 = 4;
+
+/// Who started a lookup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Origin {
+    /// [`Discv4::lookup`]: report `LookupDone`.
+    User,
+    /// The table refresh: chain the next refresh lookup.
+    Refresh,
+}
+
+/// A lookup and who asked for it.
+#[derive(Clone, Debug)]
+struct LookupRun {
+    lookup: Lookup,
+    origin: Origin,
 }
 
 /// The discovery machine.
+///
+/// Methods are of four kinds:
+/// - **getters**: [`closest`](Self::closest), [`table_len`](Self::table_len),
+///   [`bucket_sizes`](Self::bucket_sizes), [`local_enr`](Self::local_enr),
+///   [`stats`](Self::stats) (and [`random_nodes`](Self::random_nodes), which draws from the
+///   machine's RNG);
+/// - **inputs**: [`handle_datagram`](Self::handle_datagram) (a UDP datagram and its source),
+///   [`handle_timeout`](Self::handle_timeout);
+/// - **commands**: [`lookup`](Self::lookup), [`ping`](Self::ping),
+///   [`request_enr`](Self::request_enr), [`add_bootnode`](Self::add_bootnode),
+///   [`set_enr_entry`](Self::set_enr_entry), [`flush`](Self::flush);
+/// - **outputs**: [`poll_transmit`](Self::poll_transmit) (datagrams ≤ 1280 bytes to send),
+///   [`poll_event`](Self::poll_event), [`poll_timeout`](Self::poll_timeout).
+///
+/// **Drain rule**: after any input or command (and after construction, which bonds with the
+/// bootnodes and database seeds), drain `poll_transmit` until `None`, then `poll_event` until
+/// `None`, then sleep until `poll_timeout` (or the next datagram) and call `handle_timeout`.
+/// Polling never creates new output, so one pass suffices. After `handle_timeout(now)` the
+/// next deadline is later than `now`. Transmit and event queues are bounded
+/// ([`Discv4Stats::overloaded`] counts what is dropped), so a driver must drain them.
+///
+/// Peer input never panics and never fails: malformed, expired, unsolicited, unbonded and
+/// rate-limited packets are dropped and counted in [`Discv4Stats`].
+///
+/// Time comes in as `now`; unix time for packet expirations from the [`WallClock`] anchor;
+/// randomness from the machine's own RNG. The same seed and inputs give the same outputs.
 pub struct Discv4 {
-    _private: (),
+    cfg: Discv4Config,
+    local_peer: PeerId,
+    local_id: NodeId,
+    enr: LocalEnr,
+    clock: WallClock,
+    rng: MachineRng,
+    db: Box<dyn NodeDb>,
+    table: Table,
+    requests: Requests,
+    bonds: Bonds,
+    lookups: BTreeMap<LookupId, LookupRun>,
+    /// Lookups to advance before returning (replies arrived, slots freed).
+    dirty: BTreeSet<LookupId>,
+    /// Requests refused or abandoned before sending, to fail before returning (a queue
+    /// rather than recursion, so failure chains cannot grow the stack).
+    failed: VecDeque<Request>,
+    next_lookup: u64,
+    next_request: u64,
+    reval: Revalidation,
+    refresh: Refresh,
+    ratelimit: RateLimiter,
+    endpoint: EndpointPredictor,
+    /// What we announce in Ping `from`.
+    local_endpoint: Endpoint,
+    bootnodes: Vec<NodeRecord>,
+    /// Bootstrap pings not resolved yet.
+    bootstrap_pending: usize,
+    next_db_expire: Instant,
+    transmit: VecDeque<(SocketAddr, Vec<u8>)>,
+    events: VecDeque<Discv4Event>,
+    stats: Discv4Stats,
 }
 
 impl Discv4 {
@@ -169,101 +304,238 @@ impl Discv4 {
         seed: Seed,
         db: Box<dyn NodeDb>,
     ) -> Self {
-        let _ = (cfg, enr, clock, now, seed, db);
-        todo!("discv4 helper")
+        let local_peer = peer_id_of(&cfg.secret_key);
+        let local_id = local_peer.node_id();
+        let advertised_ip = cfg
+            .ext_ip
+            .or((!cfg.local.ip.is_unspecified()).then_some(cfg.local.ip));
+        let local_endpoint = Endpoint {
+            ip: advertised_ip.unwrap_or(cfg.local.ip),
+            ..cfg.local
+        };
+        let bootnodes: Vec<NodeRecord> =
+            cfg.bootnodes.iter().take(MAX_BOOTNODES).copied().collect();
+        let mut me = Self {
+            local_peer,
+            local_id,
+            enr,
+            clock,
+            rng: MachineRng::new(seed),
+            db,
+            table: Table::new(local_id),
+            requests: Requests::new(cfg.max_pending_requests, cfg.reply_timeout),
+            bonds: Bonds::new(cfg.reply_timeout, cfg.max_pending_requests),
+            lookups: BTreeMap::new(),
+            dirty: BTreeSet::new(),
+            failed: VecDeque::new(),
+            next_lookup: 0,
+            next_request: 0,
+            reval: Revalidation::new(),
+            refresh: Refresh::new(cfg.refresh_interval),
+            ratelimit: RateLimiter::new(cfg.max_packets_per_ip_per_sec, MAX_TRACKED_IPS),
+            endpoint: EndpointPredictor::new(cfg.ext_ip),
+            local_endpoint,
+            bootnodes,
+            bootstrap_pending: 0,
+            next_db_expire: now + DB_EXPIRE_INTERVAL,
+            transmit: VecDeque::new(),
+            events: VecDeque::new(),
+            stats: Discv4Stats::default(),
+            cfg,
+        };
+        me.enr
+            .set_endpoint(advertised_ip, me.cfg.local.tcp, me.cfg.local.udp);
+        me.db.set_local_seq(me.enr.seq());
+        me.bootstrap(now);
+        me.process(now);
+        me
     }
 
     /// A datagram arrived from `from`.
     pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
-        let _ = (now, from, datagram);
-        todo!("discv4 helper")
+        self.on_datagram(now, from, datagram);
+        self.process(now);
     }
 
     /// Time passed.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let _ = now;
-        todo!("discv4 helper")
+        self.on_timeout(now);
+        self.process(now);
     }
 
     /// Adds a bootnode and bonds with it.
     pub fn add_bootnode(&mut self, now: Instant, node: NodeRecord) {
-        let _ = (now, node);
-        todo!("discv4 helper")
+        if !self.bootnodes.iter().any(|b| b.id == node.id) && self.bootnodes.len() < MAX_BOOTNODES {
+            self.bootnodes.push(node);
+        }
+        if self.table.is_empty() {
+            self.refresh.bootstrap_started(now);
+        }
+        self.ping_bootstrap(now, node);
+        self.process(now);
     }
 
     /// Starts an iterative lookup for `target`.
     pub fn lookup(&mut self, now: Instant, target: PeerId) -> LookupId {
-        let _ = (now, target);
-        todo!("discv4 helper")
+        let id = self.start_lookup(target, Origin::User);
+        self.process(now);
+        id
     }
 
     /// Pings a node (tooling: `discv4 ping`).
     pub fn ping(&mut self, now: Instant, node: NodeRecord) -> RequestId {
-        let _ = (now, node);
-        todo!("discv4 helper")
+        let id = self.new_request_id();
+        self.request(
+            now,
+            Request::Ping {
+                to: node,
+                purpose: requests::PingPurpose::Tool(id),
+            },
+        );
+        self.process(now);
+        id
     }
 
     /// Asks a node for its ENR, bonding first if needed (tooling: `discv4 resolve`).
     pub fn request_enr(&mut self, now: Instant, node: NodeRecord) -> RequestId {
-        let _ = (now, node);
-        todo!("discv4 helper")
+        let id = self.new_request_id();
+        self.after_bond(
+            now,
+            node,
+            bond::Deferred::Enr(requests::EnrPurpose::Tool(id)),
+        );
+        self.process(now);
+        id
     }
 
     /// Sets an entry of the local ENR (e.g. `eth` by the eth protocol).
     pub fn set_enr_entry(&mut self, key: &[u8], rlp_value: Vec<u8>) {
-        let _ = (key, rlp_value);
-        todo!("discv4 helper")
+        if self.enr.set_entry(key, rlp_value) {
+            self.db.set_local_seq(self.enr.seq());
+        }
     }
 
     /// The next datagram to send.
     pub fn poll_transmit(&mut self) -> Option<(SocketAddr, Vec<u8>)> {
-        todo!("discv4 helper")
+        self.transmit.pop_front()
     }
 
     /// The next event.
     pub fn poll_event(&mut self) -> Option<Discv4Event> {
-        todo!("discv4 helper")
+        self.events.pop_front()
     }
 
     /// When to call `handle_timeout` next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        todo!("discv4 helper")
+        [
+            self.requests.next_deadline(),
+            self.bonds.next_deadline(),
+            self.reval.next_deadline(),
+            self.refresh.next_deadline(),
+            Some(self.next_db_expire),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// The `n` table nodes closest to `target`, closest first.
     pub fn closest(&self, target: &NodeId, n: usize) -> Vec<NodeEntry> {
-        let _ = (target, n);
-        todo!("discv4 helper")
+        self.table
+            .closest(target, n)
+            .into_iter()
+            .map(|n| n.entry.clone())
+            .collect()
     }
 
     /// Up to `n` random table nodes.
     pub fn random_nodes(&mut self, n: usize) -> Vec<NodeEntry> {
-        let _ = n;
-        todo!("discv4 helper")
+        self.table
+            .random(n, &mut self.rng)
+            .into_iter()
+            .map(|n| n.entry.clone())
+            .collect()
     }
 
     /// Number of nodes in the table.
     pub fn table_len(&self) -> usize {
-        todo!("discv4 helper")
+        self.table.len()
     }
 
     /// Nodes per bucket, closest bucket first.
     pub fn bucket_sizes(&self) -> Vec<usize> {
-        todo!("discv4 helper")
+        self.table.bucket_sizes()
     }
 
     /// The local record.
     pub fn local_enr(&self) -> &Enr {
-        todo!("discv4 helper")
+        self.enr.record()
     }
 
     /// Counters.
     pub fn stats(&self) -> Discv4Stats {
-        todo!("discv4 helper")
+        self.stats
+    }
+
+    /// Requests in flight and queued behind the in-flight bound (for metrics and tests).
+    pub fn pending_requests(&self) -> (usize, usize) {
+        (self.requests.in_flight(), self.requests.queued())
     }
 
     /// Flushes the node database (call on shutdown).
     pub fn flush(&mut self) {
-        todo!("discv4 helper")
+        self.db.flush();
+    }
+
+    // ----- helpers shared by the submodules -----
+
+    fn new_request_id(&mut self) -> RequestId {
+        self.next_request += 1;
+        RequestId(self.next_request)
+    }
+
+    fn unix(&self, now: Instant) -> u64 {
+        self.clock.unix_secs_at(now)
+    }
+
+    /// The `expiration` of a packet sent at `now`.
+    fn expiration(&self, now: Instant) -> u64 {
+        self.unix(now).saturating_add(PACKET_EXPIRATION.as_secs())
+    }
+
+    /// Whether `ip` is inside `netrestrict` (or there is none).
+    fn allowed(&self, ip: IpAddr) -> bool {
+        self.cfg.netrestrict.as_ref().is_none_or(|n| n.contains(ip))
+    }
+
+    fn emit(&mut self, ev: Discv4Event) {
+        if self.events.len() >= MAX_EVENT_QUEUE {
+            self.stats.overloaded += 1;
+        } else {
+            self.events.push_back(ev);
+        }
+    }
+
+    /// Settles everything an input or command set in motion: fails refused requests,
+    /// advances lookups that got answers, and sends queued requests that now fit.
+    fn process(&mut self, now: Instant) {
+        loop {
+            let mut progress = false;
+            while let Some(req) = self.failed.pop_front() {
+                self.fail_request(now, req);
+                progress = true;
+            }
+            while let Some(id) = self.dirty.pop_first() {
+                self.advance_lookup(now, id);
+                progress = true;
+            }
+            while let Some(req) = self.requests.next_queued() {
+                self.send_request(now, req);
+                progress = true;
+            }
+            if !progress {
+                break;
+            }
+        }
     }
 }
