@@ -273,3 +273,133 @@ fn devnet_runs_and_reports_on_both_runtimes() {
         );
     }
 }
+
+fn enode_of(listener: &Proc) -> String {
+    listener.next("listening")["enode"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn discv4_commands_work_against_our_own_listeners() {
+    let a = Proc::spawn(&["--json", "discv4", "listen", "--port", "0"]);
+    let ea = enode_of(&a);
+    let b = Proc::spawn(&[
+        "--json",
+        "discv4",
+        "listen",
+        "--port",
+        "0",
+        "--bootnodes",
+        &ea,
+        "--runtime",
+        "smol",
+    ]);
+    let eb = enode_of(&b);
+    let b_id = eb[8..136].to_string();
+    // a learns b once b bonds with it.
+    let added = a.next("node_added");
+    assert_eq!(added["id"], b_id.as_str());
+
+    for rt in ["tokio", "smol"] {
+        let out = bin()
+            .args(["--json", "discv4", "ping", &ea, "--runtime", rt])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert!(json_lines(&out.stdout)[0]["rtt_ms"].as_f64().unwrap() >= 0.0);
+
+        let out = bin()
+            .args(["--json", "discv4", "resolve", &eb, "--runtime", rt])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let rec = &json_lines(&out.stdout)[0];
+        assert_eq!(rec["id"], b_id.as_str());
+        assert_eq!(rec["ip"], "127.0.0.1");
+    }
+
+    let out = bin()
+        .args([
+            "--json",
+            "discv4",
+            "crawl",
+            "--bootnodes",
+            &ea,
+            "--timeout",
+            "3s",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let lines = json_lines(&out.stdout);
+    let ids: Vec<&str> = lines
+        .iter()
+        .filter(|v| v["event"] == "node")
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&b_id.as_str()), "crawl found {ids:?}");
+    assert!(lines.last().unwrap()["event"] == "crawl_done");
+}
+
+#[test]
+fn discv4_ping_of_a_silent_node_fails() {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = sock.local_addr().unwrap().port();
+    let id = "fda1cff674c90c9a197539fe3dfb53086ace64f83ed7c6eabec741f7f381cc803e52ab2cd55d5569bce4347107a310dfd5f88a010cd2ffd1005ca406f1842877";
+    let out = bin()
+        .args([
+            "--json",
+            "discv4",
+            "ping",
+            &format!("enode://{id}@127.0.0.1:{port}"),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert_eq!(json_lines(&out.stdout)[0]["event"], "error");
+}
+
+#[cfg(unix)]
+#[test]
+fn discv4_listen_keeps_its_identity_across_sigint_and_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let dd = dir.path().join("data");
+    let dd = dd.to_str().unwrap();
+    let mut first = Proc::spawn(&["--json", "discv4", "listen", "--port", "0", "--datadir", dd]);
+    let id1 = enode_of(&first)[8..136].to_string();
+    // SIGINT: clean shutdown, database flushed, exit 0.
+    let pid = first.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    first.next("stopped");
+    assert!(first.child.wait().unwrap().success());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("data/nodekey"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // kill -9 while running, then start again: the database opens and the key is the same.
+    let mut second = Proc::spawn(&["--json", "discv4", "listen", "--port", "0", "--datadir", dd]);
+    assert_eq!(enode_of(&second)[8..136], id1);
+    second.child.kill().unwrap();
+    let _ = second.child.wait();
+    let third = Proc::spawn(&["--json", "discv4", "listen", "--port", "0", "--datadir", dd]);
+    assert_eq!(enode_of(&third)[8..136], id1);
+}
