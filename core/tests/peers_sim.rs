@@ -856,6 +856,161 @@ fn run(seed: u8, steps: usize) -> Sim {
     sim
 }
 
+/// Applies `ops` 250 ms apart, then calms down and checks that static peers come back.
+fn replay(seed: u8, ops: Vec<Op>) -> Sim {
+    let mut sim = Sim::new(seed);
+    for op in ops {
+        sim.apply(op);
+        sim.run_until(sim.now + Duration::from_millis(250));
+    }
+    sim.calm_down();
+    sim
+}
+
+/// Regression (proptest, seed 157): peer 126 is dialed as a discovery candidate, the dial
+/// fails its handshake (a 15 min High cool-down), then the operator makes it static. It kept
+/// the candidate's cool-down and came back 9 min after calm, beyond the 5 min static cap.
+#[test]
+fn a_candidate_made_static_keeps_no_cool_down_beyond_the_static_cap() {
+    let ops = vec![
+        Op::Discover(26, true),
+        Op::RemoteClose(225, 82),
+        Op::Discover(127, true),
+        Op::Advance(10578),
+        Op::Discover(136, true),
+        Op::Discover(181, true),
+        Op::Inbound(89),
+        Op::Discover(187, true),
+        Op::Inbound(110),
+        Op::Discover(146, true),
+        Op::Advance(101120),
+        Op::Advance(6319),
+        Op::Advance(75316),
+        Op::Inbound(183),
+        Op::AddStatic(233),
+        Op::Discover(101, false),
+        Op::Inbound(239),
+        Op::RemoteClose(95, 10),
+        Op::Advance(103345),
+        Op::Discover(61, true),
+        Op::RemoteClose(231, 114),
+        Op::Discover(100, true),
+        Op::RemoveStatic(38),
+        Op::Discover(41, true),
+        Op::Discover(69, true),
+        Op::RemoteClose(178, 211),
+        Op::Discover(162, false),
+        Op::Burst(130, 40, 169),
+        Op::Inbound(139),
+        Op::Inbound(58),
+        Op::Ban(39, 406),
+        Op::Ban(103, 172),
+        Op::Inbound(208),
+        Op::Advance(34672),
+        Op::Inbound(199),
+        Op::Discover(122, true),
+        Op::Discover(44, true),
+        Op::RemoteClose(102, 217),
+        Op::Advance(32379),
+        Op::Inbound(44),
+        Op::Inbound(78),
+        Op::Discover(47, true),
+        Op::Discover(189, true),
+        Op::Advance(19086),
+        Op::Inbound(127),
+        Op::Discover(98, false),
+        Op::Discover(9, false),
+        Op::Inbound(191),
+        Op::Burst(228, 29, 206),
+        Op::Report(164, 149),
+        Op::Burst(208, 40, 100),
+        Op::Discover(90, false),
+        Op::Unban(222),
+        Op::RemoveTrusted(26),
+        Op::Inbound(96),
+        Op::Inbound(196),
+        Op::Inbound(91),
+        Op::Inbound(238),
+        Op::Discover(108, true),
+        Op::RemoveStatic(53),
+        Op::Report(214, 67),
+        Op::Report(84, 138),
+        Op::Inbound(41),
+        Op::Inbound(153),
+        Op::Report(51, 169),
+        Op::Burst(147, 21, 199),
+        Op::Inbound(117),
+        Op::Inbound(79),
+        Op::Discover(131, true),
+        Op::Discover(56, false),
+        Op::Inbound(66),
+        Op::Burst(60, 22, 76),
+        Op::RemoteClose(61, 171),
+        Op::Advance(100782),
+        Op::Report(137, 6),
+        Op::RemoteClose(13, 251),
+        Op::Discover(114, false),
+        Op::AddTrusted(144),
+        Op::Ban(24, 132),
+        Op::Inbound(12),
+        Op::Advance(81192),
+        Op::Discover(167, false),
+        Op::Advance(56835),
+        Op::Discover(120, false),
+        Op::Report(188, 243),
+        Op::RemoteClose(161, 133),
+        Op::Inbound(220),
+        Op::Inbound(76),
+        Op::Advance(90186),
+        Op::Discover(126, true),
+        Op::Discover(27, true),
+        Op::Advance(57736),
+        Op::Ban(210, 261),
+        Op::RemoveStatic(154),
+        Op::Advance(24889),
+        Op::Inbound(49),
+        Op::RemoteClose(159, 10),
+        Op::Inbound(159),
+        Op::Discover(10, false),
+        Op::RemoteClose(191, 114),
+        Op::RemoteClose(230, 149),
+        Op::Discover(161, true),
+        Op::AddStatic(45),
+        Op::Advance(112351),
+        Op::Discover(89, true),
+        Op::Report(65, 27),
+        Op::RemoveStatic(78),
+        Op::Unban(172),
+        Op::Advance(97230),
+        Op::Inbound(204),
+        Op::Discover(230, false),
+        Op::Advance(117469),
+        Op::Inbound(119),
+        Op::Report(36, 120),
+        Op::Discover(200, true),
+        Op::AddStatic(126),
+        Op::AddTrusted(113),
+        Op::Ban(87, 656),
+        Op::Inbound(49),
+        Op::Inbound(188),
+        Op::Discover(90, false),
+        Op::RemoteClose(187, 171),
+        Op::Advance(498),
+        Op::Inbound(106),
+        Op::RemoteClose(99, 160),
+        Op::AddTrusted(218),
+        Op::Inbound(13),
+        Op::Advance(18892),
+        Op::Discover(163, true),
+        Op::Discover(75, false),
+        Op::Inbound(166),
+    ];
+    let sim = replay(157, ops);
+    let p = peer_id(126);
+    assert!(sim.statics.contains(&p));
+    assert!(sim.static_back.contains_key(&p));
+}
+
 #[test]
 fn churn_keeps_every_invariant_and_static_peers_come_back() {
     for seed in [1, 2, 3] {
@@ -922,11 +1077,6 @@ proptest! {
         seed in any::<u8>(),
         ops in proptest::collection::vec(op_strategy(), 1..300),
     ) {
-        let mut sim = Sim::new(seed);
-        for op in ops {
-            sim.apply(op);
-            sim.run_until(sim.now + Duration::from_millis(250));
-        }
-        sim.calm_down();
+        replay(seed, ops);
     }
 }

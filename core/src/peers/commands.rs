@@ -38,7 +38,7 @@ impl PeerManager {
                 max: self.cfg.max_static,
             });
         }
-        self.dials.add_static(peer, addr);
+        self.dials.add_static(now, peer, addr, &self.cfg.backoff);
         self.fill_dial_slots(now);
         Ok(())
     }
@@ -288,6 +288,43 @@ mod tests {
 
     use super::super::testutil::*;
     use super::super::*;
+
+    #[test]
+    fn a_candidate_made_static_waits_no_longer_than_the_static_cap() {
+        let now = t0();
+        let mut pm = manager(PeerManagerConfig::default(), now);
+        assert!(pm.on_discovered(now, record(1), true));
+        assert_eq!(dials(&mut pm), vec![peer(1)]);
+        // A handshake failure: a High cool-down (15 min), longer than the static cap.
+        pm.on_dial_failed(now, peer(1), DialFailure::Handshake);
+        assert_eq!(pm.poll_timeout(), Some(now + DIAL_HISTORY));
+        let later = now + Duration::from_secs(60);
+        pm.handle_timeout(later);
+        assert!(dials(&mut pm).is_empty());
+        pm.add_static(later, peer(1), public(1)).unwrap();
+        let due = later + MAX_STATIC_BACKOFF;
+        assert_eq!(pm.static_peers()[0].retry_at, Some(due));
+        assert_eq!(pm.static_peers()[0].failures, 1);
+        assert!(dials(&mut pm).is_empty());
+        assert_eq!(pm.poll_timeout(), Some(due));
+        pm.handle_timeout(due);
+        assert_eq!(dials(&mut pm), vec![peer(1)]);
+    }
+
+    #[test]
+    fn a_short_candidate_cool_down_is_kept_when_made_static() {
+        let now = t0();
+        let mut pm = manager(PeerManagerConfig::default(), now);
+        pm.on_discovered(now, record(1), true);
+        assert_eq!(dials(&mut pm), vec![peer(1)]);
+        pm.on_dial_failed(
+            now,
+            peer(1),
+            DialFailure::Disconnected(DisconnectReason::TooManyPeers),
+        );
+        pm.add_static(now, peer(1), public(1)).unwrap();
+        assert_eq!(pm.static_peers()[0].retry_at, Some(now + LOW_BACKOFF));
+    }
 
     #[test]
     fn removing_a_static_peer_disconnects_it_and_stops_redials() {

@@ -182,14 +182,25 @@ impl DialScheduler {
         true
     }
 
-    /// Makes `peer` static at `addr`, keeping the cool-down it had as a candidate.
-    pub(crate) fn add_static(&mut self, peer: PeerId, addr: SocketAddr) {
+    /// Makes `peer` static at `addr`, keeping the cool-down it had as a candidate, but no
+    /// longer than the static cap from `now`: a candidate's cool-down may be up to
+    /// [`BackoffConfig::max`], and a static peer must not wait longer than
+    /// [`BackoffConfig::max_static`].
+    pub(crate) fn add_static(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        addr: SocketAddr,
+        backoff: &BackoffConfig,
+    ) {
         let mut target = self
             .candidates
             .remove(&peer)
             .or_else(|| self.statics.get(&peer).copied())
             .unwrap_or_else(|| Target::new(addr, self.seq));
         target.addr = addr;
+        let cap = deadline(now, backoff.max_static);
+        target.retry_at = target.retry_at.map(|at| at.min(cap));
         self.statics.insert(peer, target);
         self.forgotten.remove(&peer);
     }
@@ -516,8 +527,8 @@ mod tests {
         let now = t0();
         let mut s = DialScheduler::new(&cfg);
         s.offer(now, peer(1), addr(1), &cfg);
-        s.add_static(peer(9), addr(9));
-        s.add_static(peer(8), addr(8));
+        s.add_static(now, peer(9), addr(9), &BackoffConfig::default());
+        s.add_static(now, peer(8), addr(8), &BackoffConfig::default());
         let mut rng = MachineRng::new(Seed([1; 32]));
         let picks = s.plan(
             now,
@@ -567,7 +578,7 @@ mod tests {
         let mut now = t0();
         let mut s = DialScheduler::new(&cfg);
         s.offer(now, peer(1), addr(1), &cfg);
-        s.add_static(peer(2), addr(2));
+        s.add_static(now, peer(2), addr(2), &backoff);
         for _ in 0..backoff.max_failures {
             now += Duration::from_secs(7200);
             s.expire(now, &backoff);
@@ -642,7 +653,7 @@ mod tests {
         let backoff = BackoffConfig::default();
         let now = t0();
         let mut s = DialScheduler::new(&cfg);
-        s.add_static(peer(1), addr(1));
+        s.add_static(now, peer(1), addr(1), &backoff);
         plan(&mut s, now, budget(1));
         s.failed(now, peer(1), BackoffKind::High, &backoff);
         s.succeeded(&peer(1));
