@@ -31,4 +31,6 @@ pub mod peers;
 pub mod rlpx;
 pub mod rng;
 pub mod session;
+#[cfg(test)]
+pub(crate) mod test_clock;
 pub mod types;

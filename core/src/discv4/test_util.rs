@@ -21,11 +21,7 @@ pub(crate) const UNIX0: u64 = 1_700_000_000;
 /// The UDP port everyone listens on.
 pub(crate) const PORT: u16 = 30303;
 
-/// The origin of virtual time. Tests never sleep; they move `now` forward.
-#[allow(clippy::disallowed_methods)]
-pub(crate) fn t0() -> Instant {
-    Instant::now()
-}
+pub(crate) use crate::test_clock::t0;
 
 /// A [`MemoryNodeDb`] the test can still read after handing it to a machine.
 #[derive(Clone, Default)]

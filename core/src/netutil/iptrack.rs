@@ -207,10 +207,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    #[allow(clippy::disallowed_methods)]
-    fn t0() -> Instant {
-        Instant::now()
-    }
+    use crate::test_clock::t0;
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()

@@ -469,10 +469,7 @@ mod tests {
     use super::*;
     use crate::types::Seed;
 
-    #[allow(clippy::disallowed_methods)]
-    fn t0() -> Instant {
-        Instant::now()
-    }
+    use crate::test_clock::t0;
 
     fn peer(b: u8) -> PeerId {
         PeerId([b; 64])

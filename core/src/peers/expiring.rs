@@ -107,10 +107,7 @@ impl<K: Ord + Copy, V> ExpiringMap<K, V> {
 mod tests {
     use super::*;
 
-    #[allow(clippy::disallowed_methods)]
-    fn t0() -> Instant {
-        Instant::now()
-    }
+    use crate::test_clock::t0;
 
     fn secs(s: u64) -> Duration {
         Duration::from_secs(s)

@@ -250,10 +250,7 @@ impl PeerRates {
 mod tests {
     use super::*;
 
-    #[allow(clippy::disallowed_methods)]
-    fn t0() -> Instant {
-        Instant::now()
-    }
+    use crate::test_clock::t0;
 
     fn small() -> RateLimitConfig {
         RateLimitConfig {

@@ -280,10 +280,7 @@ impl ReputationTable {
 mod tests {
     use super::*;
 
-    #[allow(clippy::disallowed_methods)]
-    fn t0() -> Instant {
-        Instant::now()
-    }
+    use crate::test_clock::t0;
 
     fn peer(b: u8) -> PeerId {
         PeerId([b; 64])

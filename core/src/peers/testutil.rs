@@ -8,11 +8,7 @@ use crate::types::{PeerId, Seed, WallClock};
 
 use super::{PeerAction, PeerManager, PeerManagerConfig};
 
-/// The origin of virtual time.
-#[allow(clippy::disallowed_methods)]
-pub(crate) fn t0() -> Instant {
-    Instant::now()
-}
+pub(crate) use crate::test_clock::t0;
 
 /// A distinct peer id per `n`.
 pub(crate) fn peer(n: u16) -> PeerId {
