@@ -368,7 +368,7 @@ impl Discv4 {
         if !self.bootnodes.iter().any(|b| b.id == node.id) && self.bootnodes.len() < MAX_BOOTNODES {
             self.bootnodes.push(node);
         }
-        if self.table.is_empty() {
+        if self.table.is_empty() && !self.refresh.awaiting_bootstrap() {
             self.refresh.bootstrap_started(now);
         }
         self.ping_bootstrap(now, node);
