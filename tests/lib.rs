@@ -508,9 +508,16 @@ pub struct NodePeer {
 impl NodePeer {
     /// Starts `node peer.mjs <args>` in `tests/interop` (after [`require_node`]).
     pub fn spawn(name: &str, args: &[&str]) -> Self {
+        Self::spawn_script(name, "peer.mjs", args)
+    }
+
+    /// Starts `node <script> <args>` in `tests/interop` (after [`require_node`]), for any
+    /// script there that follows `peer.mjs`'s conventions (JSON event lines on stdout, exit
+    /// on stdin EOF), e.g. `dpt.mjs`.
+    pub fn spawn_script(name: &str, script: &str, args: &[&str]) -> Self {
         require_node();
         let mut child = match Command::new("node")
-            .arg("peer.mjs")
+            .arg(script)
             .args(args)
             .current_dir(interop_dir())
             .stdin(Stdio::piped())
@@ -519,7 +526,7 @@ impl NodePeer {
             .spawn()
         {
             Ok(c) => c,
-            Err(e) => panic!("spawn node peer.mjs {args:?}: {e}"),
+            Err(e) => panic!("spawn node {script} {args:?}: {e}"),
         };
         let stdin = child.stdin.take();
         let (tx, lines) = mpsc::channel();
@@ -564,6 +571,27 @@ impl NodePeer {
     /// Every event line received so far.
     pub fn events(&self) -> &[Value] {
         &self.seen
+    }
+
+    /// Collects the event lines that have arrived, without waiting, and returns them all.
+    pub fn poll_events(&mut self) -> &[Value] {
+        while let Ok(v) = self.lines.try_recv() {
+            self.seen.push(v);
+        }
+        &self.seen
+    }
+
+    /// Writes `line` and a newline to the script's stdin (a command, for scripts that take
+    /// them, e.g. `dpt.mjs`). Panics with the script's output if that fails.
+    pub fn send_line(&mut self, line: &str) {
+        use std::io::Write;
+        let res = match self.stdin.as_mut() {
+            Some(stdin) => writeln!(stdin, "{line}").and_then(|()| stdin.flush()),
+            None => Err(std::io::Error::other("stdin already closed")),
+        };
+        if let Err(e) = res {
+            self.fail(&format!("writing {line:?} to stdin: {e}"));
+        }
     }
 
     /// The first event (already received or arriving within `timeout`) for which `pred`

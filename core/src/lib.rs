@@ -16,6 +16,7 @@
 //! - [`rlpx`]: the RLPx handshake (EIP-8) and the frame codec.
 //! - [`p2p`]: the devp2p base protocol (Hello, Disconnect, Ping/Pong) and capability negotiation.
 //! - [`session`]: one RLPx connection composed of the above.
+//! - [`peers`]: the peer manager (admission, dialing, reputation, bans, rate limits).
 //! - [`driver`]: synchronous buffer helpers shared by every runtime.
 
 pub mod crypto;
@@ -26,6 +27,7 @@ pub mod enr;
 pub mod netutil;
 pub mod nodedb;
 pub mod p2p;
+pub mod peers;
 pub mod rlpx;
 pub mod rng;
 pub mod session;

@@ -403,11 +403,9 @@ async fn crawl<N: Net>(
             break;
         };
         match ev {
-            Discv4Event::NodeAdded(n) => {
-                if seen.insert(n.id) {
-                    let id = request_id(disc.request(DiscRequest::RequestEnr(n.record)).await?)?;
-                    enr_requests.insert(id, n);
-                }
+            Discv4Event::NodeAdded(n) if seen.insert(n.id) => {
+                let id = request_id(disc.request(DiscRequest::RequestEnr(n.record)).await?)?;
+                enr_requests.insert(id, n);
             }
             Discv4Event::LookupDone { nodes, .. } => {
                 for n in nodes {

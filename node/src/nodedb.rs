@@ -7,6 +7,9 @@
 //! different schema version wipes the database. Routine writes commit with eventual
 //! durability (still crash-consistent); [`NodeDb::flush`] makes everything durable.
 
+// redb's error type is large; it only travels on the cold failure path of a write.
+#![allow(clippy::result_large_err)]
+
 use std::net::{IpAddr, Ipv6Addr};
 use std::path::Path;
 
@@ -302,7 +305,7 @@ impl NodeDb for RedbNodeDb {
             .filter(|s| now_unix.saturating_sub(s.last_pong) <= max_age_secs)
             .collect();
         // Most recently seen first.
-        fresh.sort_by(|a, b| b.last_pong.cmp(&a.last_pong));
+        fresh.sort_by_key(|s| std::cmp::Reverse(s.last_pong));
         fresh.truncate(n);
         fresh
     }
@@ -351,7 +354,7 @@ mod tests {
                 },
                 id,
             },
-            enr: (seed % 2 == 0).then(|| vec![0xc0 + seed % 16; 5]),
+            enr: seed.is_multiple_of(2).then(|| vec![0xc0 + seed % 16; 5]),
             last_pong,
         }
     }

@@ -34,12 +34,18 @@ impl Discovery {
         addr: SocketAddr,
         make: impl FnOnce(SocketAddr) -> Discv4,
     ) -> io::Result<Self> {
-        let socket = UdpSocket::bind(addr).await?;
+        let std_socket = std::net::UdpSocket::bind(addr)?;
+        std_socket.set_nonblocking(true)?;
+        // Sends go through a plain non-blocking clone: tokio's `try_send_to` reports
+        // WouldBlock until its reactor has seen the socket writable, which would drop the
+        // first datagrams (the bootnode pings).
+        let sender = std_socket.try_clone()?;
+        let socket = UdpSocket::from_std(std_socket)?;
         let local_addr = socket.local_addr()?;
         let drv = DiscDriver::new(make(local_addr));
         let (req_tx, req_rx) = mpsc::channel(64);
         let (ev_tx, events) = mpsc::channel(EVENT_CAPACITY);
-        let task = tokio::spawn(run(socket, drv, req_rx, ev_tx));
+        let task = tokio::spawn(run(socket, sender, drv, req_rx, ev_tx));
         Ok(Self {
             local_addr,
             requests: req_tx,
@@ -78,13 +84,14 @@ impl Discovery {
 
 async fn run(
     socket: UdpSocket,
+    sender: std::net::UdpSocket,
     mut drv: DiscDriver,
     mut requests: mpsc::Receiver<(DiscRequest, Reply)>,
     events: mpsc::Sender<Discv4Event>,
 ) {
     let mut buf = vec![0u8; MAX_DATAGRAM * 2];
     loop {
-        for ev in drv.pump(|to, bytes| socket.try_send_to(bytes, to)) {
+        for ev in drv.pump(|to, bytes| sender.send_to(bytes, to)) {
             let _ = events.try_send(ev);
         }
         let deadline = drv.deadline();

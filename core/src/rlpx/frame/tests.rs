@@ -409,6 +409,33 @@ fn mac_is_checked_before_decrypting() {
 }
 
 #[test]
+fn kept_mac_digest_equals_a_fresh_digest_after_every_frame() {
+    // The header MAC starts from the digest of the state the previous frame left; the codec
+    // keeps that digest instead of recomputing it. It must stay equal to a fresh one, also
+    // after a rejected header or body (both still advance the state).
+    let fresh = |m: &Mac<KeccakState>| first16(&m.hash.digest());
+    let (mut a, mut b) = pair();
+    assert_eq!(a.inner.egress_mac.digest16, fresh(&a.inner.egress_mac));
+    for len in [0usize, 1, 31, 1000] {
+        let mut wire = Vec::new();
+        a.write_frame(&[&vec![3u8; len]], &mut wire).unwrap();
+        read_frame(&mut b.inner, &mut wire).unwrap();
+        assert_eq!(a.inner.egress_mac.digest16, fresh(&a.inner.egress_mac));
+        assert_eq!(b.inner.ingress_mac.digest16, fresh(&b.inner.ingress_mac));
+    }
+    let mut wire = Vec::new();
+    a.write_frame(&[b"x"], &mut wire).unwrap();
+    let (header, body) = wire.split_at_mut(HEADER_LEN);
+    let size = b.read_header(header).unwrap();
+    body[0] ^= 1;
+    assert_eq!(b.read_body(body, size), Err(FrameError::FrameMac));
+    assert_eq!(b.inner.ingress_mac.digest16, fresh(&b.inner.ingress_mac));
+    let mut bad = [0u8; HEADER_LEN];
+    assert_eq!(b.read_header(&mut bad), Err(FrameError::HeaderMac));
+    assert_eq!(b.inner.ingress_mac.digest16, fresh(&b.inner.ingress_mac));
+}
+
+#[test]
 fn empty_frame_round_trips() {
     let (mut a, mut b) = pair();
     let mut wire = Vec::new();

@@ -1,0 +1,512 @@
+//! Admission verdicts and the session lifecycle: inbound connections before their handshake
+//! (pending cap, per-IP throttle, netrestrict, IP bans), authenticated sessions in either
+//! direction (self, duplicates, bans, dialed identity, peer limits), Hello negotiation and
+//! the end of a session. Checks follow go-ethereum's `checkInboundConn` and
+//! `postHandshakeChecks`.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use crate::netutil::is_lan;
+use crate::p2p::DisconnectReason;
+use crate::types::{Direction, PeerId};
+
+use super::backoff::BackoffKind;
+use super::error::AdmissionError;
+use super::expiring::deadline;
+use super::ratelimit::PeerRates;
+use super::reputation::ReputationChange;
+use super::{canonical, Connected, PeerManager};
+
+/// Proof that an inbound connection holds a pending-handshake slot. Release it with
+/// [`PeerManager::on_inbound_failed`] if the handshake fails, or report the handshake with
+/// [`PeerManager::on_authenticated`] (inbound, from [`remote`](Self::remote)), which
+/// releases it; the ticket is then spent.
+#[derive(Debug, PartialEq, Eq)]
+#[must_use = "the pending slot is held until on_inbound_failed or on_authenticated"]
+pub struct InboundTicket {
+    remote: SocketAddr,
+}
+
+impl InboundTicket {
+    /// The remote address the connection came from.
+    pub fn remote(&self) -> SocketAddr {
+        self.remote
+    }
+}
+
+impl PeerManager {
+    /// A TCP connection from `remote` was accepted: may its handshake start? Refused when
+    /// shutting down, when too many handshakes are pending, when the IP is outside
+    /// netrestrict or banned, or when the (non-LAN) IP connected within the throttle time.
+    pub fn admit_inbound(
+        &mut self,
+        now: Instant,
+        remote: SocketAddr,
+    ) -> Result<InboundTicket, AdmissionError> {
+        self.reclaim_pending_inbound(now);
+        let verdict = self.check_inbound(now, canonical(remote));
+        match verdict {
+            Ok(_) => self.stats.inbound_admitted += 1,
+            Err(_) => self.stats.inbound_refused += 1,
+        }
+        verdict
+    }
+
+    fn check_inbound(
+        &mut self,
+        now: Instant,
+        remote: SocketAddr,
+    ) -> Result<InboundTicket, AdmissionError> {
+        if self.shutting_down {
+            return Err(AdmissionError::ShuttingDown);
+        }
+        if self.pending_inbound.len() >= self.cfg.max_pending_inbound
+            && !self.pending_inbound.contains_key(&remote)
+        {
+            return Err(AdmissionError::TooManyPending);
+        }
+        let ip = remote.ip();
+        if !self.cfg.allows_ip(ip) {
+            return Err(AdmissionError::NotAllowed);
+        }
+        if self.bans.ip_banned(ip, now) {
+            return Err(AdmissionError::BannedIp);
+        }
+        // LAN hosts are exempt: a local test network reconnects often from one address.
+        if !is_lan(ip) {
+            if self.inbound_history.contains(&ip, now) {
+                return Err(AdmissionError::Throttled);
+            }
+            self.inbound_history
+                .insert(ip, deadline(now, self.cfg.inbound_throttle), ());
+        }
+        self.pending_inbound
+            .insert(remote, deadline(now, self.cfg.pending_inbound_timeout));
+        Ok(InboundTicket { remote })
+    }
+
+    /// The handshake of an admitted inbound connection failed: its pending slot is free.
+    pub fn on_inbound_failed(&mut self, _now: Instant, ticket: InboundTicket) {
+        self.pending_inbound.remove(&canonical(ticket.remote));
+    }
+
+    /// The RLPx handshake with `peer` at `remote` completed (the session's `Authenticated`
+    /// event): may the session go on? Releases the slot the connection held (the inbound
+    /// pending slot for `remote`, or the dial slot of `peer`) whatever the verdict.
+    ///
+    /// Refused when shutting down, for ourselves, for a banned id or IP, outside netrestrict,
+    /// for a peer already connected, when a dialed address answered with another identity,
+    /// and — unless `peer` is trusted — when the peer limit or the limit of its direction is
+    /// reached. Once admitted the peer counts against the limits until `on_closed` or a
+    /// `Disconnect` action.
+    pub fn on_authenticated(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        remote: SocketAddr,
+        direction: Direction,
+    ) -> Result<(), AdmissionError> {
+        let remote = canonical(remote);
+        let was_dialing = match direction {
+            Direction::Inbound => {
+                self.pending_inbound.remove(&remote);
+                false
+            }
+            Direction::Outbound => self.dials.finish(&peer),
+        };
+        let verdict = self.check_authenticated(now, peer, remote, direction, was_dialing);
+        match verdict {
+            Ok(()) => {
+                self.peers.insert(
+                    peer,
+                    Connected {
+                        direction,
+                        remote,
+                        since: now,
+                        established: false,
+                        leaving: None,
+                        rates: PeerRates::new(now, &self.cfg.rate_limit),
+                    },
+                );
+            }
+            Err(_) => self.stats.sessions_refused += 1,
+        }
+        self.fill_dial_slots(now);
+        verdict
+    }
+
+    fn check_authenticated(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        remote: SocketAddr,
+        direction: Direction,
+        was_dialing: bool,
+    ) -> Result<(), AdmissionError> {
+        if self.shutting_down {
+            return Err(AdmissionError::ShuttingDown);
+        }
+        if peer == self.local {
+            return Err(AdmissionError::SelfConnection);
+        }
+        if self.bans.peer_banned(&peer, now) {
+            return Err(AdmissionError::BannedPeer);
+        }
+        if self.bans.ip_banned(remote.ip(), now) {
+            return Err(AdmissionError::BannedIp);
+        }
+        if !self.cfg.allows_ip(remote.ip()) {
+            return Err(AdmissionError::NotAllowed);
+        }
+        if self.peers.contains_key(&peer) {
+            return Err(AdmissionError::AlreadyConnected);
+        }
+        if direction == Direction::Outbound && !was_dialing {
+            // Our dial of `remote` expected someone else: that dial failed.
+            if let Some(expected) = self.dials.dial_to(&remote) {
+                self.dials
+                    .failed(now, expected, BackoffKind::High, &self.cfg.backoff);
+                return Err(AdmissionError::UnexpectedIdentity);
+            }
+        }
+        if self.trusted.contains(&peer) {
+            return Ok(());
+        }
+        if self.peer_count() >= self.cfg.max_peers {
+            return Err(AdmissionError::TooManyPeers);
+        }
+        match direction {
+            Direction::Inbound if self.count(direction) >= self.cfg.max_inbound() => {
+                Err(AdmissionError::TooManyInbound)
+            }
+            Direction::Outbound if self.count(direction) >= self.cfg.max_outbound() => {
+                Err(AdmissionError::TooManyOutbound)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Hello negotiation with `peer` completed with `shared_caps` capabilities in common.
+    /// With none the peer is useless: the host disconnects it with the returned reason (no
+    /// action is queued) and it stops counting against the limits. A peer already being
+    /// disconnected is left alone.
+    pub fn on_established(
+        &mut self,
+        _now: Instant,
+        peer: PeerId,
+        shared_caps: usize,
+    ) -> Result<(), AdmissionError> {
+        let Some(conn) = self.peers.get_mut(&peer) else {
+            return Err(AdmissionError::NotConnected);
+        };
+        if conn.leaving.is_some() {
+            // Already being disconnected: the queued action settles it.
+            return Ok(());
+        }
+        if shared_caps == 0 {
+            conn.leaving = Some(DisconnectReason::UselessPeer);
+            return Err(AdmissionError::UselessPeer);
+        }
+        conn.established = true;
+        self.dials.succeeded(&peer);
+        Ok(())
+    }
+
+    /// The session with an admitted `peer` ended with `reason`, sent by the remote
+    /// (`by_remote`) or by us. A protocol breach or read timeout on our side that the
+    /// manager did not ask for costs reputation here (the host must not report it again).
+    /// The peer's dial cool-down follows the reason; a static peer is redialed after it.
+    pub fn on_closed(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        reason: DisconnectReason,
+        by_remote: bool,
+    ) {
+        let Some(conn) = self.peers.remove(&peer) else {
+            return;
+        };
+        if !by_remote && conn.leaving.is_none() {
+            let change = match reason {
+                DisconnectReason::ProtocolError => Some(ReputationChange::BadMessage),
+                DisconnectReason::ReadTimeout => Some(ReputationChange::Timeout),
+                _ => None,
+            };
+            if let Some(change) = change {
+                self.penalize(now, peer, Some(conn.remote.ip()), change);
+            }
+        }
+        self.dials.closed(
+            now,
+            peer,
+            BackoffKind::for_disconnect(reason),
+            conn.established,
+            &self.cfg.backoff,
+        );
+        self.fill_dial_slots(now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+    use std::time::Duration;
+
+    use super::super::testutil::*;
+    use super::super::*;
+    use crate::netutil::Netlist;
+
+    fn lan(port: u16) -> SocketAddr {
+        SocketAddr::from(([192, 168, 1, 7], port))
+    }
+
+    #[test]
+    fn pending_inbound_slots_are_capped_and_released() {
+        let now = t0();
+        let cfg = PeerManagerConfig {
+            max_pending_inbound: 2,
+            ..PeerManagerConfig::default()
+        };
+        let mut pm = manager(cfg, now);
+        let a = pm.admit_inbound(now, public(1)).unwrap();
+        let b = pm.admit_inbound(now, public(2)).unwrap();
+        assert_eq!(
+            pm.admit_inbound(now, public(3)),
+            Err(AdmissionError::TooManyPending)
+        );
+        pm.on_inbound_failed(now, a);
+        let c = pm.admit_inbound(now, public(4)).unwrap();
+        pm.on_authenticated(now, peer(2), b.remote(), Direction::Inbound)
+            .unwrap();
+        assert_eq!(pm.pending_inbound_count(), 1);
+        pm.on_inbound_failed(now, c);
+        assert_eq!(pm.pending_inbound_count(), 0);
+    }
+
+    #[test]
+    fn unreported_inbound_handshakes_are_reclaimed() {
+        let now = t0();
+        let mut pm = manager(PeerManagerConfig::default(), now);
+        let _lost = pm.admit_inbound(now, public(1)).unwrap();
+        assert_eq!(pm.poll_timeout(), Some(now + PENDING_INBOUND_TIMEOUT));
+        pm.handle_timeout(now + PENDING_INBOUND_TIMEOUT);
+        assert_eq!(pm.pending_inbound_count(), 0);
+        assert_eq!(pm.stats().inbound_reclaimed, 1);
+        assert_eq!(pm.poll_timeout(), None);
+    }
+
+    #[test]
+    fn one_ip_is_throttled_for_thirty_seconds_except_on_the_lan() {
+        let now = t0();
+        let mut pm = manager(PeerManagerConfig::default(), now);
+        let first = SocketAddr::from(([8, 8, 8, 8], 1000));
+        let again = SocketAddr::from(([8, 8, 8, 8], 1001));
+        let t = pm.admit_inbound(now, first).unwrap();
+        pm.on_inbound_failed(now, t);
+        let soon = now + INBOUND_THROTTLE - Duration::from_secs(1);
+        assert_eq!(
+            pm.admit_inbound(soon, again),
+            Err(AdmissionError::Throttled)
+        );
+        assert!(pm.admit_inbound(now + INBOUND_THROTTLE, again).is_ok());
+        // The IPv4-mapped spelling is the same host.
+        let mapped: SocketAddr = "[::ffff:8.8.8.8]:1002".parse().unwrap();
+        assert_eq!(
+            pm.admit_inbound(now + INBOUND_THROTTLE, mapped),
+            Err(AdmissionError::Throttled)
+        );
+        assert!(pm.admit_inbound(now, lan(1)).is_ok());
+        assert!(pm.admit_inbound(now, lan(2)).is_ok());
+    }
+
+    #[test]
+    fn netrestrict_and_ip_bans_refuse_inbound() {
+        let now = t0();
+        let cfg = PeerManagerConfig {
+            netrestrict: Some(Netlist::parse("8.1.0.0/16").unwrap()),
+            ..PeerManagerConfig::default()
+        };
+        let mut pm = manager(cfg, now);
+        assert_eq!(
+            pm.admit_inbound(now, SocketAddr::from(([9, 9, 9, 9], 1))),
+            Err(AdmissionError::NotAllowed)
+        );
+        pm.ban_ip(now, public(5).ip(), Duration::from_secs(60));
+        assert_eq!(
+            pm.admit_inbound(now, public(5)),
+            Err(AdmissionError::BannedIp)
+        );
+        assert!(pm.admit_inbound(now, public(6)).is_ok());
+    }
+
+    #[test]
+    fn self_duplicate_and_banned_sessions_are_refused() {
+        let now = t0();
+        let mut pm = manager(PeerManagerConfig::default(), now);
+        assert_eq!(
+            pm.on_authenticated(now, local(), public(1), Direction::Inbound),
+            Err(AdmissionError::SelfConnection)
+        );
+        connect_in(&mut pm, now, 2).unwrap();
+        assert_eq!(
+            pm.on_authenticated(now, peer(2), public(3), Direction::Inbound),
+            Err(AdmissionError::AlreadyConnected)
+        );
+        pm.ban(now, peer(4), None, Duration::from_secs(60));
+        assert_eq!(
+            pm.on_authenticated(now, peer(4), public(4), Direction::Outbound),
+            Err(AdmissionError::BannedPeer)
+        );
+        assert_eq!(
+            AdmissionError::SelfConnection.reason(),
+            DisconnectReason::SelfConnection
+        );
+        assert_eq!(pm.stats().sessions_refused, 3);
+    }
+
+    #[test]
+    fn inbound_limit_holds_and_trusted_peers_get_in_over_it() {
+        let now = t0();
+        let mut pm = manager(PeerManagerConfig::default(), now);
+        for n in 0..34 {
+            connect_in(&mut pm, now, n).unwrap();
+        }
+        assert_eq!(pm.count(Direction::Inbound), 34);
+        assert_eq!(
+            connect_in(&mut pm, now, 100),
+            Err(AdmissionError::TooManyInbound)
+        );
+        assert_eq!(pm.pending_inbound_count(), 0);
+        pm.add_trusted(peer(101)).unwrap();
+        connect_in(&mut pm, now, 101).unwrap();
+        assert_eq!(pm.count(Direction::Inbound), 35);
+        assert!(pm.peer(&peer(101)).unwrap().is_trusted);
+    }
+
+    #[test]
+    fn outbound_and_total_limits_hold() {
+        let now = t0();
+        let cfg = PeerManagerConfig {
+            max_peers: 6,
+            ..PeerManagerConfig::default()
+        };
+        let mut pm = manager(cfg, now);
+        connect_out(&mut pm, now, 1).unwrap();
+        connect_out(&mut pm, now, 2).unwrap();
+        assert_eq!(
+            connect_out(&mut pm, now, 3),
+            Err(AdmissionError::TooManyOutbound)
+        );
+        for n in 10..14 {
+            connect_in(&mut pm, now, n).unwrap();
+        }
+        assert_eq!(pm.peer_count(), 6);
+        pm.add_trusted(peer(20)).unwrap();
+        connect_out(&mut pm, now, 20).unwrap();
+        assert_eq!(
+            connect_in(&mut pm, now, 21),
+            Err(AdmissionError::TooManyPeers)
+        );
+        assert_eq!(pm.peer_count(), 7);
+    }
+
+    #[test]
+    fn dial_slot_is_released_on_authentication_whatever_the_verdict() {
+        let now = t0();
+        let mut pm = manager(PeerManagerConfig::default(), now);
+        assert!(pm.on_discovered(now, record(1), true));
+        assert_eq!(dials(&mut pm), vec![peer(1)]);
+        assert_eq!(pm.dialing_count(), 1);
+        pm.ban(now, peer(1), None, Duration::from_secs(60));
+        drain(&mut pm);
+        assert_eq!(
+            pm.on_authenticated(now, peer(1), public(1), Direction::Outbound),
+            Err(AdmissionError::BannedPeer)
+        );
+        assert_eq!(pm.dialing_count(), 0);
+    }
+
+    #[test]
+    fn dialed_address_answering_with_another_identity_is_refused() {
+        let now = t0();
+        let mut pm = manager(PeerManagerConfig::default(), now);
+        pm.on_discovered(now, record(1), true);
+        assert_eq!(dials(&mut pm), vec![peer(1)]);
+        assert_eq!(
+            pm.on_authenticated(now, peer(9), public(1), Direction::Outbound),
+            Err(AdmissionError::UnexpectedIdentity)
+        );
+        assert_eq!(pm.dialing_count(), 0);
+        assert_eq!(pm.peer_count(), 0);
+    }
+
+    #[test]
+    fn peer_without_shared_capability_is_useless_and_frees_its_slot() {
+        let now = t0();
+        let mut pm = manager(PeerManagerConfig::default(), now);
+        let t = pm.admit_inbound(now, public(1)).unwrap();
+        pm.on_authenticated(now, peer(1), t.remote(), Direction::Inbound)
+            .unwrap();
+        assert_eq!(
+            pm.on_established(now, peer(1), 0),
+            Err(AdmissionError::UselessPeer)
+        );
+        assert_eq!(pm.peer_count(), 0);
+        assert!(pm.peer(&peer(1)).unwrap().disconnecting);
+        assert!(drain(&mut pm).is_empty());
+        pm.on_closed(now, peer(1), DisconnectReason::UselessPeer, false);
+        assert!(pm.peer(&peer(1)).is_none());
+        assert_eq!(
+            pm.on_established(now, peer(1), 1),
+            Err(AdmissionError::NotConnected)
+        );
+    }
+
+    #[test]
+    fn session_faults_on_our_side_cost_reputation() {
+        let now = t0();
+        let mut pm = manager(PeerManagerConfig::default(), now);
+        connect_in(&mut pm, now, 1).unwrap();
+        pm.on_closed(now, peer(1), DisconnectReason::ProtocolError, false);
+        assert_eq!(pm.reputation(&peer(1)), -16 * REPUTATION_UNIT);
+        connect_in(&mut pm, now + INBOUND_THROTTLE, 1).unwrap();
+        pm.on_closed(now, peer(1), DisconnectReason::ProtocolError, true);
+        assert_eq!(pm.reputation(&peer(1)), -16 * REPUTATION_UNIT);
+    }
+
+    #[test]
+    fn a_session_fault_that_crosses_the_threshold_bans_the_ip_too() {
+        let now = t0();
+        let mut pm = manager(PeerManagerConfig::default(), now);
+        connect_in(&mut pm, now, 1).unwrap();
+        pm.report(now, peer(1), ReputationChange::Other(-40 * REPUTATION_UNIT));
+        pm.on_closed(now, peer(1), DisconnectReason::ProtocolError, false);
+        let targets: Vec<BanTarget> = pm.bans().into_iter().map(|b| b.target).collect();
+        assert_eq!(
+            targets,
+            vec![BanTarget::Peer(peer(1)), BanTarget::Ip(public(1).ip())]
+        );
+        // The session is gone: no Disconnect is asked for.
+        assert!(drain(&mut pm)
+            .iter()
+            .all(|a| matches!(a, PeerAction::Banned(_))));
+    }
+
+    #[test]
+    fn static_peer_is_redialed_after_its_cool_down() {
+        let now = t0();
+        let mut pm = manager(PeerManagerConfig::default(), now);
+        pm.add_static(now, peer(1), public(1)).unwrap();
+        assert_eq!(dials(&mut pm), vec![peer(1)]);
+        connect_out(&mut pm, now, 1).unwrap();
+        let closed = now + Duration::from_secs(100);
+        pm.on_closed(closed, peer(1), DisconnectReason::TooManyPeers, true);
+        pm.handle_timeout(closed);
+        assert!(dials(&mut pm).is_empty());
+        let retry = closed + LOW_BACKOFF;
+        assert_eq!(pm.poll_timeout(), Some(retry));
+        pm.handle_timeout(retry);
+        assert_eq!(dials(&mut pm), vec![peer(1)]);
+    }
+}
