@@ -72,6 +72,12 @@ fn two_hundred_nodes_converge_and_lookups_find_the_closest() {
     }
 
     // Lookups from a few nodes against the brute-force closest over the whole population.
+    // With 5 % loss a true-closest node is missed only if all three queries to it fail (each
+    // is up to six datagrams: bond Ping/Pong, the remote's Ping/Pong, FindNode, Neighbors).
+    // Across seeds 1-4 during development, 2 of 40 lookups missed one node; with no loss all
+    // were exact. So: every lookup must share at least 15 of the 16, and at least 4 of 5
+    // must be exact. (The seed is fixed, so the run itself is deterministic; the margin only
+    // keeps the test meaningful when unrelated changes reshuffle the random draws.)
     let askers = [3, 57, 101, 150, 199];
     let mut exact = 0;
     let mut overlaps = Vec::new();

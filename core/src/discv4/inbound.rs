@@ -159,7 +159,9 @@ impl Discv4 {
         {
             NeighborsMatch::Unsolicited => self.stats.unsolicited += 1,
             NeighborsMatch::Partial => {}
-            NeighborsMatch::Complete(p) => self.on_findnode_done(now, &p.to, p.lookup, p.nodes),
+            NeighborsMatch::Complete(p) => {
+                self.on_findnode_done(now, &p.to, p.lookup, p.answered(), p.nodes)
+            }
         }
     }
 

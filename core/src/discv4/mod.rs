@@ -13,6 +13,19 @@
 //! lookups), `ratelimit` (per-IP token buckets), `endpoint` (external address prediction);
 //! `inbound`, `outbound` and `tasks` hold the machine's own handlers for received packets,
 //! sent requests and timers.
+//!
+//! Defaults and rules follow go-ethereum (`p2p/discover`). Where this machine differs, on
+//! purpose:
+//! - a node enters the table only after it answered our Ping (go-ethereum also inserts
+//!   unverified nodes learnt from lookups and lets revalidation sort them out);
+//! - a lookup asks a silent node up to three times, re-bonding first, and a failed FindNode
+//!   always triggers a re-bond (go-ethereum: after five failures), because one lost Pong of
+//!   ours otherwise leaves the remote ignoring us while we believe we are bonded;
+//! - an empty or unusable Neighbors answer is an answer, not a FindNode failure;
+//! - a repeated Ping from an unbonded node gets a fresh ping-back once the earlier one has
+//!   waited half a reply timeout;
+//! - loopback sources are exempt from the per-IP rate limit (local testnets share one IP);
+//! - while the table is empty, bootstrapping is retried from 1 s, doubling up to 30 s.
 
 mod bond;
 mod endpoint;
@@ -368,7 +381,7 @@ impl Discv4 {
         if !self.bootnodes.iter().any(|b| b.id == node.id) && self.bootnodes.len() < MAX_BOOTNODES {
             self.bootnodes.push(node);
         }
-        if self.table.is_empty() {
+        if self.table.is_empty() && !self.refresh.awaiting_bootstrap() {
             self.refresh.bootstrap_started(now);
         }
         self.ping_bootstrap(now, node);

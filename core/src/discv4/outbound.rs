@@ -86,7 +86,7 @@ impl Discv4 {
         match req {
             Request::Ping { to, purpose } => self.on_ping_failed(now, &to, &[purpose], false),
             Request::FindNode { to, lookup, .. } => {
-                self.on_findnode_done(now, &to, lookup, Vec::new())
+                self.on_findnode_done(now, &to, lookup, false, Vec::new())
             }
             Request::Enr { to, purpose } => self.on_enr_failed(&to, purpose),
         }
@@ -205,19 +205,23 @@ impl Discv4 {
         }
     }
 
-    /// A FindNode finished with `nodes` (none: it failed). Tracks failures as go-ethereum
-    /// does: a node failing [`bond::MAX_FINDNODE_FAILURES`] times in a row leaves the table,
-    /// unless its bucket is nearly empty (small networks must still bootstrap).
+    /// A FindNode finished: `answered` if any Neighbors packet came back, with the acceptable
+    /// `nodes` it carried. A node failing [`bond::MAX_FINDNODE_FAILURES`] times in a row
+    /// leaves the table, unless its bucket is nearly empty (small networks must still
+    /// bootstrap), as in go-ethereum. Unlike go-ethereum, an answer without usable nodes is
+    /// not a failure: the node is alive and bonded (its table may just be small), and
+    /// counting it would make small networks re-bond and retry for nothing.
     pub(super) fn on_findnode_done(
         &mut self,
         now: Instant,
         to: &NodeRecord,
         lookup: super::LookupId,
+        answered: bool,
         nodes: Vec<NodeRecord>,
     ) {
         let id = to.id.node_id();
         let ip = to.endpoint.ip;
-        if nodes.is_empty() {
+        if !answered {
             let fails = self.db.findnode_failures(&id, ip).saturating_add(1);
             self.db.set_findnode_failures(&id, ip, fails);
             if fails >= bond::MAX_FINDNODE_FAILURES
@@ -229,7 +233,7 @@ impl Discv4 {
             self.db.set_findnode_failures(&id, ip, 0);
         }
         if let Some(run) = self.lookups.get_mut(&lookup) {
-            if nodes.is_empty() {
+            if !answered {
                 run.lookup.on_failure(&id);
             } else {
                 run.lookup.on_reply(&id, nodes);

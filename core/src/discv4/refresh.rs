@@ -1,8 +1,10 @@
 //! Table refresh schedule: every refresh interval (30 min), a lookup for our own id and for
 //! [`RANDOM_TARGETS`] random targets, one after the other (go-ethereum `doRefresh`). The
 //! first refresh runs as soon as the bootstrap bonds (bootnodes and database seeds) have
-//! resolved. A refresh that finds the table empty bonds with the bootnodes again instead and
-//! retries after [`EMPTY_TABLE_RETRY`].
+//! resolved. While the table stays empty, bootstrapping is retried with a backoff from
+//! [`BOOTSTRAP_RETRY_MIN`] doubling up to [`EMPTY_TABLE_RETRY`]: a lost first Ping (or a
+//! bootnode not up yet) should not leave a node alone for long, and an offline node costs a
+//! few datagrams per half minute.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -12,7 +14,9 @@ use crate::types::PeerId;
 
 /// Random-target lookups per refresh, after the self lookup.
 pub(crate) const RANDOM_TARGETS: usize = 3;
-/// How soon an empty table retries bootstrapping.
+/// First retry of a bootstrap that left the table empty.
+pub(crate) const BOOTSTRAP_RETRY_MIN: Duration = Duration::from_secs(1);
+/// Longest wait between bootstrap retries while the table is empty.
 pub(crate) const EMPTY_TABLE_RETRY: Duration = Duration::from_secs(30);
 
 /// The refresh schedule and the refresh lookups still to run.
@@ -26,6 +30,8 @@ pub(crate) struct Refresh {
     targets: VecDeque<PeerId>,
     /// The refresh lookup running now.
     current: Option<LookupId>,
+    /// Bootstraps since the table was last non-empty (for the backoff).
+    bootstrap_attempts: u32,
 }
 
 /// What the machine should do at a refresh tick.
@@ -33,7 +39,8 @@ pub(crate) struct Refresh {
 pub(crate) enum Tick {
     /// Nothing is due.
     Idle,
-    /// The table is empty: bond with the bootnodes and seeds again.
+    /// The table is empty: bond with the bootnodes and seeds again (and report it with
+    /// `bootstrap_started`).
     Bootstrap,
     /// Start a round of lookups: give the targets to `begin_round`.
     Lookups,
@@ -48,19 +55,30 @@ impl Refresh {
             awaiting_bootstrap: false,
             targets: VecDeque::new(),
             current: None,
+            bootstrap_attempts: 0,
         }
     }
 
     /// Bootstrap pings went out at `now`: refresh when they resolve, or retry later.
     pub fn bootstrap_started(&mut self, now: Instant) {
         self.awaiting_bootstrap = true;
-        self.next_at = Some(now + EMPTY_TABLE_RETRY);
+        let backoff = BOOTSTRAP_RETRY_MIN
+            .saturating_mul(1 << self.bootstrap_attempts.min(16))
+            .min(EMPTY_TABLE_RETRY);
+        self.bootstrap_attempts = self.bootstrap_attempts.saturating_add(1);
+        self.next_at = Some(now + backoff);
+    }
+
+    /// Whether a bootstrap is under way.
+    pub fn awaiting_bootstrap(&self) -> bool {
+        self.awaiting_bootstrap
     }
 
     /// All bootstrap pings resolved; `table_empty` says whether any bonded.
     pub fn bootstrap_resolved(&mut self, now: Instant, table_empty: bool) {
         if self.awaiting_bootstrap && !table_empty {
             self.awaiting_bootstrap = false;
+            self.bootstrap_attempts = 0;
             self.next_at = Some(now);
         }
     }
@@ -76,7 +94,9 @@ impl Refresh {
             return Tick::Idle;
         }
         if table_empty {
-            self.bootstrap_started(now);
+            // The machine bonds again and calls `bootstrap_started` (if it has anyone to
+            // bond with; if not, nothing is scheduled until a bootnode is added).
+            self.next_at = None;
             return Tick::Bootstrap;
         }
         self.awaiting_bootstrap = false;
@@ -157,15 +177,27 @@ mod tests {
     }
 
     #[test]
-    fn empty_table_bootstraps_again_and_retries_later() {
+    fn empty_table_bootstraps_again_with_a_growing_backoff() {
         let t = t0();
         let mut r = Refresh::new(Duration::from_secs(1800));
         r.bootstrap_started(t);
         r.bootstrap_resolved(t + Duration::from_millis(500), true);
-        let retry = t + EMPTY_TABLE_RETRY;
-        assert_eq!(r.next_deadline(), Some(retry));
-        assert_eq!(r.tick(retry, true), Tick::Bootstrap);
-        assert_eq!(r.next_deadline(), Some(retry + EMPTY_TABLE_RETRY));
+        let mut at = t + BOOTSTRAP_RETRY_MIN;
+        let mut waits = Vec::new();
+        for _ in 0..8 {
+            assert_eq!(r.next_deadline(), Some(at));
+            assert_eq!(r.tick(at, true), Tick::Bootstrap);
+            r.bootstrap_started(at);
+            let next = r.next_deadline().unwrap();
+            waits.push((next - at).as_secs());
+            at = next;
+        }
+        assert_eq!(waits, [2, 4, 8, 16, 30, 30, 30, 30]);
+        // Success resets the backoff.
+        r.bootstrap_resolved(at, false);
+        assert_eq!(r.tick(at, false), Tick::Lookups);
+        r.bootstrap_started(at);
+        assert_eq!(r.next_deadline(), Some(at + BOOTSTRAP_RETRY_MIN));
     }
 
     #[test]

@@ -100,7 +100,16 @@ pub(crate) struct PendingFindNode {
     pub nodes: Vec<NodeRecord>,
     /// Nodes received so far, acceptable or not (the reply is complete at [`BUCKET_SIZE`]).
     received: usize,
+    /// Whether any Neighbors packet arrived (even an empty one).
+    answered: bool,
     deadline: Instant,
+}
+
+impl PendingFindNode {
+    /// Whether the node answered at all (an empty or filtered answer is still an answer).
+    pub fn answered(&self) -> bool {
+        self.answered
+    }
 }
 
 /// An ENRRequest in flight.
@@ -330,6 +339,7 @@ impl Requests {
                 lookup,
                 nodes: Vec::new(),
                 received: 0,
+                answered: false,
                 deadline,
             },
         );
@@ -389,6 +399,7 @@ impl Requests {
             return NeighborsMatch::Unsolicited;
         }
         p.received = p.received.saturating_add(count);
+        p.answered = true;
         for n in accepted {
             if p.nodes.len() >= BUCKET_SIZE {
                 break;

@@ -20,7 +20,9 @@ impl Discv4 {
         for expired in self.requests.expire(now) {
             match expired {
                 Expired::Ping(p) => self.on_ping_failed(now, &p.to, &p.purposes, true),
-                Expired::FindNode(p) => self.on_findnode_done(now, &p.to, p.lookup, p.nodes),
+                Expired::FindNode(p) => {
+                    self.on_findnode_done(now, &p.to, p.lookup, p.answered(), p.nodes)
+                }
                 Expired::Enr(p) => self.on_enr_failed(&p.to, p.purpose),
             }
         }
