@@ -481,9 +481,7 @@ async fn listen<N: Net>(
             None => break,
             Some(None) => break,
             Some(Some(Discv4Event::NodeAdded(n))) => out.emit("node_added", node_json(&n)),
-            Some(Some(Discv4Event::NodeRemoved(n))) => {
-                out.emit("node_removed", json!({ "node_id": n.to_string() }))
-            }
+            Some(Some(Discv4Event::NodeRemoved(n))) => out.emit("node_removed", node_json(&n)),
             Some(Some(Discv4Event::ExternalEndpoint(addr))) => {
                 out.emit("external_endpoint", json!({ "addr": addr.to_string() }))
             }

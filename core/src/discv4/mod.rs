@@ -151,7 +151,7 @@ pub enum Discv4Event {
     /// A node entered the table.
     NodeAdded(NodeEntry),
     /// A node left the table (failed revalidation or was replaced).
-    NodeRemoved(NodeId),
+    NodeRemoved(NodeEntry),
     /// A lookup finished with the closest nodes found (≤ 16, closest first).
     LookupDone {
         /// Which lookup.

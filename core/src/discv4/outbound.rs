@@ -306,7 +306,7 @@ impl Discv4 {
         let Some(removed) = self.table.remove(id, &mut self.rng) else {
             return;
         };
-        self.emit(Discv4Event::NodeRemoved(removed.node.entry.id));
+        self.emit(Discv4Event::NodeRemoved(removed.node.entry.clone()));
         if let Some(promoted) = removed.promoted {
             self.reval.on_list(RevalList::Fast, now, &mut self.rng);
             self.emit(Discv4Event::NodeAdded(promoted));
