@@ -49,7 +49,44 @@ def mib_s(n, ns):
     return n / (ns / 1e9) / (1024 * 1024)
 
 
+def have(*path):
+    return os.path.isdir(os.path.join(ROOT, *path))
+
+
+PACKETS = ["ping", "pong", "findnode", "neighbors", "enrrequest", "enrresponse"]
+
+
+def discovery():
+    print(f"## Discovery codec ({STAT})\n")
+    print("| packet | decode | per second | recover + keccak | bound / decode "
+          "| encode | per second | sign + keccak | bound / encode |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for p in PACKETS:
+        dec = median_ns("discv4", "decode", p)
+        enc = median_ns("discv4", "encode", p)
+        bdec = median_ns("bound", "decode", p)
+        benc = median_ns("bound", "encode", p)
+        print(f"| {p} | {fmt_time(dec)} | {1e9 / dec:,.0f} | {fmt_time(bdec)} "
+              f"| {100 * bdec / dec:.0f} % | {fmt_time(enc)} | {1e9 / enc:,.0f} "
+              f"| {fmt_time(benc)} | {100 * benc / enc:.0f} % |")
+    if have("bound", "decode_enr", "enrresponse"):
+        dec = median_ns("discv4", "decode", "enrresponse")
+        b = median_ns("bound", "decode_enr", "enrresponse")
+        print(f"\nenrresponse decode vs recover + keccak + Enr::decode: {fmt_time(b)}, "
+              f"bound / decode = {100 * b / dec:.0f} %")
+    if have("table", "insert_10k"):
+        ins = median_ns("table", "insert_10k")
+        clo = median_ns("table", "closest16")
+        print(f"\ntable: insert 10k {fmt_time(ins)} ({fmt_time(ins / 1e4)} per insert, "
+              f"{1e13 / ins:,.0f} per second); closest(target, 16) {fmt_time(clo)} "
+              f"({1e9 / clo:,.0f} per second)")
+
+
 def main():
+    if have("discv4"):
+        discovery()
+    if not have("frame"):
+        return
     print(f"## Frames ({STAT})\n")
     print("| size | seal | seal MiB/s | open | open MiB/s | Keccak-256 | (absorb only) | AES-256-CTR "
           "| bound | bound / seal | bound / open |")

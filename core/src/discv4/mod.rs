@@ -39,7 +39,9 @@ mod ratelimit;
 mod refresh;
 mod requests;
 mod revalidate;
-mod table;
+/// Public only for `benches/discv4.rs` (table insert and lookup cost); not a stable API.
+#[doc(hidden)]
+pub mod table;
 mod tasks;
 #[cfg(test)]
 pub(crate) mod test_util;

@@ -61,7 +61,7 @@ pub(crate) fn bucket_index(local: &NodeId, id: &NodeId) -> usize {
 /// Which revalidation list a table node is on (go-ethereum `table_reval.go`): new or
 /// doubtful nodes are checked often, proven ones rarely.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum RevalList {
+pub enum RevalList {
     /// Checked every few seconds.
     Fast,
     /// Checked three times less often.
@@ -70,7 +70,7 @@ pub(crate) enum RevalList {
 
 /// A node in a bucket.
 #[derive(Clone, Debug)]
-pub(crate) struct TableNode {
+pub struct TableNode {
     /// What the table hands out.
     pub entry: NodeEntry,
     /// Successful liveness checks, divided by 3 on each failure (removed at 0).
@@ -99,7 +99,7 @@ impl Bucket {
 
 /// What [`Table::add`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum AddOutcome {
+pub enum AddOutcome {
     /// The node entered its bucket.
     Added,
     /// Its bucket is full; it went to (or stayed in) the replacement list.
@@ -114,7 +114,7 @@ pub(crate) enum AddOutcome {
 
 /// A node taken out of the table, and the replacement promoted in its place.
 #[derive(Clone, Debug)]
-pub(crate) struct Removed {
+pub struct Removed {
     /// The removed node.
     pub node: TableNode,
     /// A replacement that entered the bucket instead, if any.
@@ -123,7 +123,7 @@ pub(crate) struct Removed {
 
 /// The node table.
 #[derive(Clone, Debug)]
-pub(crate) struct Table {
+pub struct Table {
     local: NodeId,
     buckets: Vec<Bucket>,
     ips: DistinctNetSet,
