@@ -17,6 +17,7 @@
 //! - [`p2p`]: the devp2p base protocol (Hello, Disconnect, Ping/Pong) and capability negotiation.
 //! - [`session`]: one RLPx connection composed of the above.
 //! - [`peers`]: the peer manager (admission, dialing, reputation, bans, rate limits).
+//! - [`protocol`]: pluggable sub-protocols (the `Protocol` trait and the registry routing to them).
 //! - [`driver`]: synchronous buffer helpers shared by every runtime.
 
 pub mod crypto;
@@ -28,6 +29,7 @@ pub mod netutil;
 pub mod nodedb;
 pub mod p2p;
 pub mod peers;
+pub mod protocol;
 pub mod rlpx;
 pub mod rng;
 pub mod session;
