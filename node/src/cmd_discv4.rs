@@ -12,6 +12,7 @@ use paxeer_p2p_core::driver::discovery::{DiscReply, DiscRequest};
 use paxeer_p2p_core::driver::os_seed;
 use paxeer_p2p_core::enode::Enode;
 use paxeer_p2p_core::enr::{Enr, LocalEnr};
+use paxeer_p2p_core::netutil::Netlist;
 use paxeer_p2p_core::nodedb::{MemoryNodeDb, NodeDb};
 use paxeer_p2p_core::types::{PeerId, WallClock};
 use serde_json::{json, Value};
@@ -81,6 +82,9 @@ pub struct DiscCommon {
     /// `extip:IP` announces a fixed external IP; `none` (default) predicts it from peers.
     #[arg(long, default_value = "none")]
     pub nat: String,
+    /// Only talk to nodes inside these networks (comma-separated CIDRs).
+    #[arg(long)]
+    pub netrestrict: Option<String>,
     #[command(flatten)]
     pub key: OptionalKeySource,
 }
@@ -168,6 +172,8 @@ pub struct DiscSetup {
     pub ext_ip: Option<IpAddr>,
     /// Bootnodes.
     pub bootnodes: Vec<NodeRecord>,
+    /// Allowed networks.
+    pub netrestrict: Option<Netlist>,
     /// Node database.
     pub db: Box<dyn NodeDb>,
 }
@@ -193,6 +199,7 @@ impl DiscSetup {
         );
         cfg.bootnodes = self.bootnodes;
         cfg.ext_ip = self.ext_ip;
+        cfg.netrestrict = self.netrestrict;
         let clock = WallClock {
             at: now,
             unix_secs: unix.as_secs(),
@@ -282,11 +289,18 @@ async fn start<N: Net>(
         None => (common.key.load()?, Box::new(MemoryNodeDb::new())),
     };
     let id = paxeer_p2p_core::crypto::keys::peer_id_of(&key);
+    let netrestrict = common
+        .netrestrict
+        .as_deref()
+        .map(Netlist::parse)
+        .transpose()
+        .map_err(|e| format!("--netrestrict: {e}"))?;
     let setup = DiscSetup {
         key,
         tcp_port: 0,
         ext_ip: parse_nat(&common.nat)?,
         bootnodes,
+        netrestrict,
         db,
     };
     let disc = N::start_discovery(SocketAddr::new(common.addr, port), move |bound| {

@@ -352,6 +352,46 @@ fn discv4_commands_work_against_our_own_listeners() {
 }
 
 #[test]
+fn discv4_netrestrict_keeps_nodes_outside_the_list_away() {
+    let a = Proc::spawn(&[
+        "--json",
+        "discv4",
+        "listen",
+        "--port",
+        "0",
+        "--netrestrict",
+        "10.0.0.0/8",
+    ]);
+    let ea = enode_of(&a);
+    // A node on 127.0.0.1 is outside 10/8: `a` neither answers its ping nor adds it.
+    let out = bin()
+        .args(["--json", "discv4", "ping", &ea])
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let bad = bin()
+        .args([
+            "--json",
+            "discv4",
+            "ping",
+            &ea,
+            "--netrestrict",
+            "10.0.0.0/99",
+        ])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(json_lines(&bad.stdout)[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("netrestrict"));
+}
+
+#[test]
 fn discv4_ping_of_a_silent_node_fails() {
     let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = sock.local_addr().unwrap().port();
