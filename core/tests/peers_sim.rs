@@ -527,6 +527,19 @@ impl Sim {
                 } else {
                     outcome
                 };
+                // Another peer we are dialing at the same address (a shared NAT IP and
+                // port) answered: the manager tells dials apart by identity and address only,
+                // so it could not know which dial this is. Such a dial fails here.
+                let outcome = match outcome {
+                    Ok(id)
+                        if id != peer
+                            && self.dials.contains(&id)
+                            && listen_addr_of(&id) == listen_addr_of(&peer) =>
+                    {
+                        Err(DialFailure::Handshake)
+                    }
+                    o => o,
+                };
                 match outcome {
                     Err(failure) => self.pm.on_dial_failed(now, peer, failure),
                     Ok(id) => {
@@ -1009,6 +1022,66 @@ fn a_candidate_made_static_keeps_no_cool_down_beyond_the_static_cap() {
     let p = peer_id(126);
     assert!(sim.statics.contains(&p));
     assert!(sim.static_back.contains_key(&p));
+}
+
+/// Regression (proptest, seed 141): peer 143 is dialed; the dial of another peer is answered
+/// by 143. The manager freed the slot of the dial of 143 (matching by identity only) while
+/// that dial was still in flight: it counted 0 dials, the host worked on 1.
+#[test]
+fn dial_slots_stay_exact_regression_seed_141() {
+    let ops = vec![
+        Op::Inbound(90),
+        Op::AddStatic(131),
+        Op::Inbound(100),
+        Op::Inbound(142),
+        Op::Discover(55, true),
+        Op::Advance(109681),
+        Op::AddStatic(143),
+        Op::Inbound(192),
+        Op::Discover(58, true),
+        Op::AddStatic(18),
+        Op::Unban(87),
+        Op::Burst(138, 3, 93),
+        Op::Inbound(129),
+        Op::RemoveStatic(35),
+        Op::Ban(11, 472),
+        Op::RemoveTrusted(53),
+        Op::Inbound(188),
+        Op::Report(153, 161),
+        Op::Inbound(72),
+        Op::AddStatic(49),
+        Op::Inbound(97),
+        Op::Report(127, 24),
+        Op::Report(45, 116),
+        Op::Advance(13093),
+        Op::Inbound(144),
+        Op::Discover(189, true),
+        Op::Report(16, 250),
+        Op::Ban(57, 832),
+        Op::Inbound(229),
+        Op::Discover(184, false),
+        Op::RemoteClose(65, 86),
+        Op::Discover(236, true),
+        Op::Advance(49945),
+        Op::Inbound(126),
+        Op::Advance(9943),
+        Op::Discover(201, true),
+        Op::RemoteClose(176, 176),
+        Op::Discover(148, false),
+        Op::RemoteClose(46, 10),
+        Op::Discover(85, false),
+        Op::Advance(61209),
+        Op::Inbound(42),
+        Op::AddTrusted(97),
+        Op::Inbound(99),
+        Op::Advance(112330),
+        Op::Discover(97, false),
+        Op::RemoteClose(44, 199),
+        Op::Ban(231, 597),
+        Op::RemoveTrusted(231),
+    ];
+    let sim = replay(141, ops);
+    assert_eq!(sim.pm.dialing_count(), 0);
 }
 
 #[test]

@@ -93,7 +93,10 @@ impl PeerManager {
 
     /// The RLPx handshake with `peer` at `remote` completed (the session's `Authenticated`
     /// event): may the session go on? Releases the slot the connection held (the inbound
-    /// pending slot for `remote`, or the dial slot of `peer`) whatever the verdict.
+    /// pending slot for `remote`, or the dial slot of `peer` to `remote`) whatever the
+    /// verdict. An outbound connection to `remote` that authenticated as a peer other than
+    /// the one dialed there ends that dial (a failure, [`AdmissionError::UnexpectedIdentity`]);
+    /// a dial of `peer` to another address keeps its slot until the host reports it.
     ///
     /// Refused when shutting down, for ourselves, for a banned id or IP, outside netrestrict,
     /// for a peer already connected, when a dialed address answered with another identity,
@@ -113,7 +116,10 @@ impl PeerManager {
                 self.pending_inbound.remove(&remote);
                 false
             }
-            Direction::Outbound => self.dials.finish(&peer),
+            // Only the dial of `peer` to `remote` ends here. Matching by identity alone
+            // would free the slot of a dial of `peer` still in flight when a dial of another
+            // peer reached it, leaving the host with one dial more than the manager counts.
+            Direction::Outbound => self.dials.finish(&peer, &remote),
         };
         let verdict = self.check_authenticated(now, peer, remote, direction, was_dialing);
         match verdict {
@@ -424,6 +430,28 @@ mod tests {
             pm.on_authenticated(now, peer(1), public(1), Direction::Outbound),
             Err(AdmissionError::BannedPeer)
         );
+        assert_eq!(pm.dialing_count(), 0);
+    }
+
+    #[test]
+    fn a_dial_answered_by_another_dialed_peer_keeps_that_peers_slot() {
+        let now = t0();
+        let mut pm = manager(PeerManagerConfig::default(), now);
+        pm.on_discovered(now, record(1), true);
+        pm.on_discovered(now, record(2), true);
+        let mut dialed = dials(&mut pm);
+        dialed.sort();
+        assert_eq!(dialed, vec![peer(1), peer(2)]);
+        // The dial of 1 reaches 2, which is being dialed itself: only the dial of 1 ends.
+        assert_eq!(
+            pm.on_authenticated(now, peer(2), public(1), Direction::Outbound),
+            Err(AdmissionError::UnexpectedIdentity)
+        );
+        assert!(!pm.is_dialing(&peer(1)));
+        assert!(pm.is_dialing(&peer(2)));
+        assert_eq!(pm.dialing_count(), 1);
+        // The dial of 2 still ends with its own report.
+        connect_out(&mut pm, now, 2).unwrap();
         assert_eq!(pm.dialing_count(), 0);
     }
 

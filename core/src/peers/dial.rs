@@ -322,9 +322,14 @@ impl DialScheduler {
             .map(|(id, _)| *id)
     }
 
-    /// The dial of `peer` reached authentication: its slot is free. False if none was in
-    /// flight.
-    pub(crate) fn finish(&mut self, peer: &PeerId) -> bool {
+    /// The dial of `peer` to `addr` reached authentication: its slot is free. False (and
+    /// nothing freed) if no dial of `peer` to `addr` was in flight: a connection to another
+    /// address that authenticated as `peer` is not the dial of `peer`, which goes on and
+    /// keeps its slot until the host reports it.
+    pub(crate) fn finish(&mut self, peer: &PeerId, addr: &SocketAddr) -> bool {
+        if self.dialing.get(peer).is_none_or(|d| d.addr != *addr) {
+            return false;
+        }
         self.dialing.remove(peer).is_some()
     }
 
