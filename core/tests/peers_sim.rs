@@ -1084,6 +1084,28 @@ fn dial_slots_stay_exact_regression_seed_141() {
     assert_eq!(sim.pm.dialing_count(), 0);
 }
 
+/// Regression (proptest, seed 26): static peer 6 and candidate 186 share an address (NAT) and
+/// are dialed together; the dial of 186 is answered by 213. The manager failed the first dial
+/// to that address (of 6, still in flight) by guess, and the host then reported the dial of
+/// 186 failed: 0 dials counted, the host worked on 1.
+#[test]
+fn dial_slots_stay_exact_regression_seed_26() {
+    let ops = vec![
+        Op::Discover(0, true),
+        Op::Discover(7, true),
+        Op::Advance(3008),
+        Op::RemoteClose(0, 0),
+        Op::AddStatic(1),
+        Op::Discover(186, true),
+        Op::RemoteClose(0, 0),
+        Op::AddStatic(2),
+        Op::AddStatic(6),
+        Op::Advance(2425),
+    ];
+    let sim = replay(26, ops);
+    assert_eq!(sim.pm.dialing_count(), 0);
+}
+
 #[test]
 fn churn_keeps_every_invariant_and_static_peers_come_back() {
     for seed in [1, 2, 3] {

@@ -169,10 +169,14 @@ impl PeerManager {
             return Err(AdmissionError::AlreadyConnected);
         }
         if direction == Direction::Outbound && !was_dialing {
-            // Our dial of `remote` expected someone else: that dial failed.
+            // Our dial of `remote` expected someone else: that dial failed. If several
+            // dials go to `remote`, which one this is is unknown: failing one of them by
+            // guess would free the slot of a dial still in flight, so none ends here.
             if let Some(expected) = self.dials.dial_to(&remote) {
-                self.dials
-                    .failed(now, expected, BackoffKind::High, &self.cfg.backoff);
+                if let Some(expected) = expected {
+                    self.dials
+                        .failed(now, expected, BackoffKind::High, &self.cfg.backoff);
+                }
                 return Err(AdmissionError::UnexpectedIdentity);
             }
         }
@@ -453,6 +457,27 @@ mod tests {
         // The dial of 2 still ends with its own report.
         connect_out(&mut pm, now, 2).unwrap();
         assert_eq!(pm.dialing_count(), 0);
+    }
+
+    #[test]
+    fn an_unexpected_answer_from_an_address_dialed_twice_ends_no_dial_by_guess() {
+        let now = t0();
+        let mut pm = manager(PeerManagerConfig::default(), now);
+        let shared = public(1);
+        let mut r2 = record(2);
+        r2.endpoint.ip = shared.ip();
+        r2.endpoint.tcp = shared.port();
+        pm.on_discovered(now, record(1), true);
+        pm.on_discovered(now, r2, true);
+        assert_eq!(dials(&mut pm).len(), 2);
+        assert_eq!(
+            pm.on_authenticated(now, peer(9), shared, Direction::Outbound),
+            Err(AdmissionError::UnexpectedIdentity)
+        );
+        assert_eq!(pm.dialing_count(), 2);
+        pm.on_dial_failed(now, peer(2), DialFailure::Handshake);
+        assert!(pm.is_dialing(&peer(1)));
+        assert_eq!(pm.dialing_count(), 1);
     }
 
     #[test]

@@ -314,12 +314,13 @@ impl DialScheduler {
         self.dialing.len()
     }
 
-    /// The peer a dial in flight to `addr` expects, if any.
-    pub(crate) fn dial_to(&self, addr: &SocketAddr) -> Option<PeerId> {
-        self.dialing
-            .iter()
-            .find(|(_, d)| d.addr == *addr)
-            .map(|(id, _)| *id)
+    /// Whether a dial in flight goes to `addr`, and the peer it expects if only one does.
+    /// With several dials to one address (peers behind one NAT IP and port) an answer from
+    /// there cannot be matched to its dial: each ends with its own report (or timeout).
+    pub(crate) fn dial_to(&self, addr: &SocketAddr) -> Option<Option<PeerId>> {
+        let mut to = self.dialing.iter().filter(|(_, d)| d.addr == *addr);
+        let (first, _) = to.next()?;
+        Some(to.next().is_none().then_some(*first))
     }
 
     /// The dial of `peer` to `addr` reached authentication: its slot is free. False (and
