@@ -149,14 +149,12 @@ async fn run(
 ) {
     let (mut rd, mut wr) = stream.into_split();
     loop {
-        let mut checkpoint = false;
         for ev in drv.pump(Instant::now()) {
-            checkpoint |= matches!(ev, SessionEvent::Authenticated { .. });
             if drv.app_alive() && events.send(ev).await.is_err() {
                 drv.on_application_gone(Instant::now());
             }
         }
-        if checkpoint {
+        if drv.stopped_at_checkpoint() {
             continue;
         }
         if drv.is_finished() {

@@ -240,6 +240,7 @@ pub struct SessionDriver {
     wpos: usize,
     eof: bool,
     app_gone: bool,
+    at_checkpoint: bool,
 }
 
 impl SessionDriver {
@@ -252,6 +253,7 @@ impl SessionDriver {
             wpos: 0,
             eof: false,
             app_gone: false,
+            at_checkpoint: false,
         }
     }
 
@@ -280,6 +282,12 @@ impl SessionDriver {
                 Ok(())
             }
         }
+    }
+
+    /// True when the last [`pump`](Self::pump) stopped at the admission checkpoint: the
+    /// caller hands over the events and pumps again at once, without waiting for I/O.
+    pub fn stopped_at_checkpoint(&self) -> bool {
+        self.at_checkpoint
     }
 
     /// The application went away (its handle was dropped): leave politely, once.
@@ -387,6 +395,7 @@ impl SessionDriver {
     /// caller decides on the peer (calling `disconnect` to refuse it) and then calls `pump`
     /// again, which releases our Hello if the peer was not refused.
     pub fn pump(&mut self, now: Instant) -> Vec<SessionEvent> {
+        self.at_checkpoint = false;
         let mut events = Vec::new();
         loop {
             let mut progressed = false;
@@ -397,6 +406,7 @@ impl SessionDriver {
                 let checkpoint = matches!(ev, SessionEvent::Authenticated { .. });
                 events.push(ev);
                 if checkpoint {
+                    self.at_checkpoint = true;
                     return events;
                 }
                 progressed = true;
