@@ -1,0 +1,90 @@
+//! `paxeer-p2p`: the command-line front of the paxeer-p2p networking stack.
+//!
+//! The binary's whole program lives in this library so that fuzz targets and tests can reach
+//! the parsers it holds; `src/main.rs` only calls [`main`].
+
+mod cmd_devnet;
+mod cmd_discv4;
+mod cmd_key;
+mod cmd_rlpx;
+mod datadir;
+mod keyfile;
+mod nodedb;
+mod output;
+mod rt;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use output::Output;
+
+/// Peer-to-peer networking for the Paxeer chain (devp2p: RLPx, discv4, eth).
+#[derive(Parser, Debug)]
+#[command(name = "paxeer-p2p", version, about)]
+struct Cli {
+    /// One JSON object per line instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Node key management.
+    #[command(subcommand)]
+    Key(cmd_key::KeyCmd),
+    /// RLPx transport tools.
+    #[command(subcommand)]
+    Rlpx(cmd_rlpx::RlpxCmd),
+    /// discv4 node discovery tools.
+    #[command(subcommand)]
+    Discv4(cmd_discv4::Discv4Cmd),
+    /// Node record tools.
+    #[command(subcommand)]
+    Enr(cmd_discv4::EnrCmd),
+    /// Runs a local network on loopback and reports what happened.
+    Devnet(cmd_devnet::DevnetArgs),
+}
+
+/// Parses the command line, runs the command and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let out = Output { json: cli.json };
+    let result = match cli.cmd {
+        Cmd::Key(c) => cmd_key::run(c, out),
+        Cmd::Rlpx(c) => cmd_rlpx::run(c, out),
+        Cmd::Discv4(c) => cmd_discv4::run(c, out),
+        Cmd::Enr(c) => cmd_discv4::run_enr(c, out),
+        Cmd::Devnet(a) => cmd_devnet::run(a, out),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            out.emit("error", serde_json::json!({ "message": msg }));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs go to stderr (stdout carries the command's output); `RUST_LOG` sets the filter.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// The client id we announce: `paxeer-p2p/v<version>/<os>-<arch>`.
+pub fn client_id() -> String {
+    format!(
+        "paxeer-p2p/v{}/{}-{}",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}
