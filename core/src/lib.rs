@@ -25,6 +25,8 @@ pub mod discv4;
 pub mod driver;
 pub mod enode;
 pub mod enr;
+pub mod host;
+pub mod metrics;
 pub mod netutil;
 pub mod nodedb;
 pub mod p2p;

@@ -40,12 +40,13 @@ pub struct PeerInfo {
 /// Methods are inputs (`on_*`, [`handle_timeout`](Self::handle_timeout)), called by the
 /// registry with a [`ProtocolContext`] to act through, and getters
 /// ([`spec`](Self::spec), [`enr_entries`](Self::enr_entries),
-/// [`poll_timeout`](Self::poll_timeout)). Message ids are relative to the capability
+/// [`poll_timeout`](Self::poll_timeout)). The `Any` bound lets the application reach its
+/// concrete protocol again through the host (`Host::protocol`). Message ids are relative to the capability
 /// (0..`message_count`), never absolute wire ids. Like every machine of the core, an
 /// implementation must not read the clock (use [`ProtocolContext::now`]) nor panic on peer
 /// input: a bad message becomes a [`ProtocolContext::report`] and/or a
 /// [`ProtocolContext::disconnect`].
-pub trait Protocol: Send {
+pub trait Protocol: Send + std::any::Any {
     /// The capability this protocol serves and how many message ids it uses. Must not change
     /// after registration.
     fn spec(&self) -> ProtocolSpec;

@@ -149,6 +149,43 @@ impl ProtocolRegistry {
         self.entries.get(id.0).map(|e| &e.spec)
     }
 
+    /// How many protocols are registered.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when no protocol is registered.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The id of the protocol registered for `cap` (name and version).
+    pub fn find(&self, cap: &Capability) -> Option<ProtocolId> {
+        self.entries
+            .iter()
+            .position(|e| &e.spec.cap == cap)
+            .map(ProtocolId)
+    }
+
+    /// The protocol registered under `id`, for getters (downcast it with `Any`).
+    pub fn get(&self, id: ProtocolId) -> Option<&dyn Protocol> {
+        self.entries.get(id.0).map(|e| e.protocol.as_ref())
+    }
+
+    /// Calls `f` on the protocol registered under `id` with a context, as the inputs do: an
+    /// application command to a protocol (e.g. "broadcast this transaction"). Drain the
+    /// actions afterwards. Returns false for an unknown id.
+    pub fn with_protocol<F>(&mut self, now: Instant, id: ProtocolId, f: F) -> bool
+    where
+        F: FnOnce(&mut dyn Protocol, &mut ProtocolContext<'_>),
+    {
+        if id.0 >= self.entries.len() {
+            return false;
+        }
+        self.call(now, id.0, f);
+        true
+    }
+
     /// True when `peer` is established with at least one protocol.
     pub fn is_established(&self, peer: &PeerId) -> bool {
         self.peers.contains_key(peer)

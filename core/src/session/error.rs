@@ -58,6 +58,14 @@ pub enum SessionError {
 }
 
 impl SessionError {
+    /// True for the faults that are timeouts (handshake, idle read, pong).
+    pub fn is_timeout(&self) -> bool {
+        matches!(
+            self,
+            SessionError::HandshakeTimeout | SessionError::IdleTimeout | SessionError::PongTimeout
+        )
+    }
+
     /// The disconnect reason we send the peer for this fault (when framing is up).
     pub fn disconnect_reason(&self) -> DisconnectReason {
         use SessionError::*;

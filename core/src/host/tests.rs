@@ -1,0 +1,1 @@
+//! Unit tests of the host: see `core/tests/host_*.rs` for whole-network scenarios.
