@@ -349,3 +349,42 @@ fn shutdown_says_client_quitting_to_every_peer_and_finishes() {
         3
     );
 }
+
+#[test]
+fn crossed_dials_leave_exactly_one_connection_on_both_sides() {
+    for seed in 20..26 {
+        let mut net = HostNet::new(seed, ms(5));
+        let a = net.add(echo_node(50));
+        let b = net.add(echo_node(50));
+        let (aid, aaddr, bid, baddr) = (net.id(a), net.nodes[a].addr, net.id(b), net.nodes[b].addr);
+        let now = net.now;
+        net.host(a).add_static(now, bid, baddr).unwrap();
+        net.host(b).add_static(now, aid, aaddr).unwrap();
+        net.drain(a);
+        net.drain(b);
+        net.run_for(Duration::from_secs(2));
+        let (ai, ao) = net.peer_split(a);
+        let (bi, bo) = net.peer_split(b);
+        assert_eq!(ai + ao, 1, "seed {seed}");
+        // The same TCP connection survives on both sides: a's outbound is b's inbound.
+        assert_eq!((ai, ao), (bo, bi), "seed {seed}");
+        // Both dials happened, so one connection was retired as a duplicate.
+        assert!(net.nodes[a].host.metrics().dial_attempts >= 1);
+        let retired: u64 = [a, b]
+            .iter()
+            .map(|&i| {
+                net.nodes[i]
+                    .host
+                    .metrics()
+                    .disconnects
+                    .iter()
+                    .filter(|((r, _), _)| *r == "already connected")
+                    .map(|(_, n)| *n)
+                    .sum::<u64>()
+            })
+            .sum();
+        assert!(retired >= 1, "seed {seed}");
+        net.run_for(Duration::from_secs(60));
+        assert_eq!(net.peer_split(a), (ai, ao), "seed {seed}: stays connected");
+    }
+}

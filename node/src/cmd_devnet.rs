@@ -1,143 +1,244 @@
-//! `devnet`: a local network on loopback. For now two nodes per run: one listens, the other
-//! dials it, they exchange Ping/Pong and a message per shared capability, then disconnect;
-//! the summary reports each session. Later issues grow this into a multi-node network.
+//! `devnet`: N nodes on loopback, each with its own temporary data directory, bootstrapping
+//! discovery from the first; shows progress while they discover and connect, then prints a
+//! summary (peers per node, time to reach the target peer count, handshakes, bytes,
+//! disconnect reasons) and shuts every node down gracefully.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use paxeer_p2p_core::crypto::keys::peer_id_of;
-use paxeer_p2p_core::p2p::caps::parse_protocol_list;
-use paxeer_p2p_core::p2p::DisconnectReason;
-use paxeer_p2p_core::session::{SessionConfig, SessionEvent};
-use serde_json::json;
+use paxeer_p2p_core::host::HostEvent;
+use paxeer_p2p_core::metrics::HostMetrics;
+use serde_json::{json, Value};
 
-use crate::cmd_rlpx::{close_json, hello_json};
-use crate::keyfile;
+use crate::cmd_discv4::parse_duration;
+use crate::daemon::{start_node, NodeConfig, Observer, Rt, RunningNode};
 use crate::output::Output;
-use crate::rt::{self, Accepted, Net, Peer, RuntimeKind, Smol, Tokio};
+use crate::rt::RuntimeKind;
 
-/// Limit on each step of the devnet run.
-const STEP_WAIT: Duration = Duration::from_secs(10);
+/// How often progress is shown.
+const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
 /// Options of `devnet`.
 #[derive(Args, Debug)]
 pub struct DevnetArgs {
+    /// Number of nodes.
+    #[arg(long, default_value_t = 8)]
+    nodes: usize,
     /// Runtime to use.
     #[arg(long, value_enum, default_value_t = RuntimeKind::Tokio)]
     runtime: RuntimeKind,
-    /// Capabilities the nodes advertise.
-    #[arg(long, default_value = "eth/68,eth/69,snap/1")]
-    caps: String,
+    /// Give up waiting for the target after this long (e.g. 30s, 2m).
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    duration: Duration,
+    /// Peers each node must reach (default: every other node, capped by --maxpeers).
+    #[arg(long)]
+    target: Option<usize>,
+    /// Peer limit of each node.
+    #[arg(long, default_value_t = 50)]
+    maxpeers: usize,
+    /// Keep running for the whole --duration even once every node reached the target.
+    #[arg(long)]
+    full: bool,
+}
+
+/// What one node's observer collects.
+#[derive(Default)]
+struct NodeStats {
+    reached: Option<Duration>,
+    disconnects: BTreeMap<String, u64>,
+    connected: u64,
 }
 
 /// Runs the devnet.
 pub fn run(args: DevnetArgs, out: Output) -> Result<(), String> {
-    let protocols = parse_protocol_list(&args.caps).map_err(|e| e.to_string())?;
-    let make = |name: &str| {
-        SessionConfig::new(
-            keyfile::generate(),
-            format!("{}/{name}", crate::client_id()),
-            protocols.clone(),
-        )
-    };
-    let (a, b) = (make("node-0"), make("node-1"));
-    match args.runtime {
-        RuntimeKind::Tokio => Tokio::block_on(devnet::<Tokio>(a, b, out)),
-        RuntimeKind::Smol => Smol::block_on(devnet::<Smol>(a, b, out)),
+    if args.nodes < 2 {
+        return Err("--nodes must be at least 2".into());
     }
-}
-
-async fn devnet<N: Net>(
-    listen_cfg: SessionConfig,
-    dial_cfg: SessionConfig,
-    out: Output,
-) -> Result<(), String> {
+    let target = args
+        .target
+        .unwrap_or(args.nodes - 1)
+        .min(args.maxpeers)
+        .min(args.nodes - 1);
+    let rt = Rt::new(args.runtime)?;
+    let tmp = tempfile::Builder::new()
+        .prefix("paxeer-devnet-")
+        .tempdir()
+        .map_err(|e| format!("temporary directory: {e}"))?;
     let started = Instant::now();
-    let listen_id = peer_id_of(&listen_cfg.secret_key);
-    let mut listener = N::bind(SocketAddr::from(([127, 0, 0, 1], 0)), Arc::new(listen_cfg))
-        .await
-        .map_err(|e| e.to_string())?;
-    let addr = N::local_addr(&listener);
-    out.emit(
-        "node",
-        json!({ "name": "node-0", "enode": format!("enode://{}@{addr}", listen_id.to_hex()) }),
-    );
-    let dial = N::connect(addr, listen_id, Arc::new(dial_cfg));
-    let accept = async { N::accept(&mut listener).await };
-    let (dialed, accepted) = futures_lite::future::zip(dial, accept).await;
-    let mut outbound = dialed?;
-    let mut inbound = match accepted {
-        Some(Accepted::Peer(p)) => p,
-        Some(Accepted::Failed { error, .. }) => {
-            return Err(format!("inbound session failed: {error}"))
+    let mut nodes: Vec<RunningNode> = Vec::new();
+    let mut stats: Vec<Arc<Mutex<NodeStats>>> = Vec::new();
+    for i in 0..args.nodes {
+        let mut cfg = NodeConfig::new(tmp.path().join(format!("node-{i}")));
+        cfg.identity = Some(format!("devnet-{i}"));
+        cfg.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        cfg.discovery_port = Some(0);
+        cfg.max_peers = args.maxpeers;
+        cfg.runtime = args.runtime;
+        if let Some(boot) = nodes.first() {
+            cfg.bootnodes = vec![boot.enode];
         }
-        None => return Err("listener stopped".into()),
-    };
-    out.emit("session", hello_json(outbound.info()));
-    out.emit("session", hello_json(inbound.info()));
-
-    // One message per shared capability, each way, and a ping.
-    let caps: Vec<_> = outbound
-        .info()
-        .caps
-        .iter()
-        .map(|(id, c)| (id, c.cap.to_string()))
-        .collect();
-    for (cap, _) in &caps {
-        outbound.send(*cap, 0, vec![0xc0]).await?;
-        inbound.send(*cap, 0, vec![0xc0]).await?;
+        let st = Arc::new(Mutex::new(NodeStats::default()));
+        let node = start_node(&cfg, &rt, vec![observer(st.clone(), started, target)])?;
+        out.emit(
+            "node_started",
+            json!({ "node": i, "enode": node.enode.to_string(), "client": node.client_id }),
+        );
+        nodes.push(node);
+        stats.push(st);
     }
-    outbound.ping().await?;
-    let (mut got_out, mut got_in, mut rtt) = (0, 0, None);
-    rt::timeout::<N, _>(STEP_WAIT, async {
-        while got_out < caps.len() || rtt.is_none() {
-            match outbound.next_event().await {
-                Some(SessionEvent::Message { .. }) => got_out += 1,
-                Some(SessionEvent::Pong { rtt: r }) => rtt = Some(r),
-                Some(_) => {}
-                None => break,
-            }
+    let deadline = started + args.duration;
+    let mut next_progress = started;
+    loop {
+        let counts: Vec<usize> = nodes.iter().map(peer_count).collect();
+        let done = counts.iter().all(|c| *c >= target);
+        if Instant::now() >= next_progress || done {
+            out.emit(
+                "progress",
+                json!({
+                    "elapsed_s": round2(started.elapsed().as_secs_f64()),
+                    "peers": counts,
+                    "target": target,
+                }),
+            );
+            next_progress += PROGRESS_EVERY;
         }
-        while got_in < caps.len() {
-            match inbound.next_event().await {
-                Some(SessionEvent::Message { .. }) => got_in += 1,
-                Some(_) => {}
-                None => break,
-            }
+        if (done && !args.full) || Instant::now() >= deadline {
+            break;
         }
-    })
-    .await
-    .ok_or("timed out exchanging messages")?;
-    outbound
-        .disconnect(DisconnectReason::ClientQuitting)
-        .await?;
-    let closed = rt::timeout::<N, _>(STEP_WAIT, async {
-        while let Some(ev) = inbound.next_event().await {
-            if let SessionEvent::Closed { reason } = ev {
-                return Some(reason);
-            }
-        }
-        None
-    })
-    .await
-    .flatten()
-    .ok_or("inbound side did not see the disconnect")?;
-    out.emit("disconnect", close_json(&closed));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let rows: Vec<Value> = nodes
+        .iter()
+        .zip(&stats)
+        .enumerate()
+        .map(|(i, (n, st))| node_row(i, n, st))
+        .collect();
+    let reached = rows
+        .iter()
+        .filter(|r| r["peers"].as_u64().unwrap_or(0) >= target as u64)
+        .count();
+    if !out.json {
+        print_table(&rows);
+    }
     out.emit(
         "summary",
         json!({
-            "nodes": 2,
-            "sessions": 2,
-            "shared_caps": caps.iter().map(|(_, c)| c.clone()).collect::<Vec<_>>(),
-            "messages_each_way": caps.len(),
-            "rtt_ms": rtt.map(|d| d.as_secs_f64() * 1e3),
-            "elapsed_ms": started.elapsed().as_secs_f64() * 1e3,
+            "nodes": args.nodes,
+            "runtime": format!("{:?}", args.runtime).to_lowercase(),
+            "target": target,
+            "reached": reached,
+            "elapsed_s": round2(started.elapsed().as_secs_f64()),
+            "per_node": rows,
         }),
     );
-    if got_out != caps.len() || got_in != caps.len() {
-        return Err("messages were lost".into());
+    for n in nodes {
+        n.shutdown();
     }
-    Ok(())
+    if reached == args.nodes {
+        Ok(())
+    } else {
+        Err(format!(
+            "{reached} of {} nodes reached {target} peers within {:?}",
+            args.nodes, args.duration
+        ))
+    }
+}
+
+fn observer(st: Arc<Mutex<NodeStats>>, started: Instant, target: usize) -> Observer {
+    Box::new(move |host, ev| {
+        let mut s = st.lock().unwrap_or_else(|p| p.into_inner());
+        match ev {
+            HostEvent::PeerConnected { .. } => {
+                s.connected += 1;
+                if s.reached.is_none() && host.peer_count(None) >= target {
+                    s.reached = Some(started.elapsed());
+                }
+            }
+            HostEvent::PeerDisconnected { reason, .. } => {
+                let key = match reason.disconnect_reason() {
+                    Some(r) => r.as_str().to_string(),
+                    None => "connection closed".into(),
+                };
+                *s.disconnects.entry(key).or_default() += 1;
+            }
+            _ => {}
+        }
+    })
+}
+
+fn peer_count(n: &RunningNode) -> usize {
+    n.host.call(|d, _| d.host().peer_count(None)).unwrap_or(0)
+}
+
+fn node_row(i: usize, n: &RunningNode, st: &Arc<Mutex<NodeStats>>) -> Value {
+    let snapshot = n
+        .host
+        .call(|d, _| {
+            let h = d.host();
+            (
+                h.peer_count(Some(paxeer_p2p_core::types::Direction::Inbound)),
+                h.peer_count(Some(paxeer_p2p_core::types::Direction::Outbound)),
+                h.metrics().clone(),
+            )
+        })
+        .unwrap_or((0, 0, HostMetrics::default()));
+    let (inbound, outbound, m) = snapshot;
+    let s = st.lock().unwrap_or_else(|p| p.into_inner());
+    let bytes_in: u64 = m.ingress.values().map(|t| t.bytes).sum();
+    let bytes_out: u64 = m.egress.values().map(|t| t.bytes).sum();
+    let dial_errors: u64 = m.dial_errors.values().sum();
+    json!({
+        "node": i,
+        "peers": inbound + outbound,
+        "inbound": inbound,
+        "outbound": outbound,
+        "reached_s": s.reached.map(|d| round2(d.as_secs_f64())),
+        "handshakes": m.handshakes,
+        "dials": m.dial_attempts,
+        "dial_errors": dial_errors,
+        "payload_bytes_in": bytes_in,
+        "payload_bytes_out": bytes_out,
+        "disconnects": s.disconnects,
+    })
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+fn print_table(rows: &[Value]) {
+    println!(
+        "{:>4} {:>5} {:>4} {:>4} {:>9} {:>10} {:>6} {:>9} {:>9}  disconnects",
+        "node", "peers", "in", "out", "reached", "handshakes", "dials", "bytes_in", "bytes_out"
+    );
+    for r in rows {
+        let reached = r["reached_s"]
+            .as_f64()
+            .map_or("-".to_string(), |s| format!("{s:.2}s"));
+        let disc = r["disconnects"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        println!(
+            "{:>4} {:>5} {:>4} {:>4} {:>9} {:>10} {:>6} {:>9} {:>9}  {}",
+            r["node"],
+            r["peers"],
+            r["inbound"],
+            r["outbound"],
+            reached,
+            r["handshakes"],
+            r["dials"],
+            r["payload_bytes_in"],
+            r["payload_bytes_out"],
+            disc
+        );
+    }
 }

@@ -156,7 +156,8 @@ fn parse_enodes(list: &str) -> Result<Vec<NodeRecord>, String> {
         .collect()
 }
 
-fn unix_now() -> Duration {
+/// Time since the unix epoch.
+pub fn unix_now() -> Duration {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()

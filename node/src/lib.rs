@@ -7,10 +7,12 @@ mod cmd_devnet;
 mod cmd_discv4;
 mod cmd_key;
 mod cmd_rlpx;
+mod daemon;
 mod datadir;
 mod keyfile;
 mod nodedb;
 mod output;
+mod protocols;
 mod rt;
 
 use std::process::ExitCode;

@@ -15,6 +15,7 @@ use std::path::Path;
 
 use paxeer_p2p_core::discv4::packet::{Endpoint, NodeRecord};
 use paxeer_p2p_core::nodedb::{NodeDb, StoredNode};
+use paxeer_p2p_core::peers::{Ban, BanReason, BanTarget};
 use paxeer_p2p_core::types::{NodeId, PeerId};
 use redb::{Database, Durability, ReadableTable, TableDefinition};
 
@@ -24,10 +25,15 @@ const SCHEMA_VERSION: u64 = 1;
 const NODES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("nodes");
 const PER_IP: TableDefinition<&[u8], &[u8]> = TableDefinition::new("per_ip");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+/// Bans in force: key `p` ‖ 64-byte id or `i` ‖ 4/16-byte IP; value expiry (unix seconds,
+/// big-endian u64) ‖ reason code.
+const BANS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("bans");
 
-/// A [`NodeDb`] over redb.
+/// A [`NodeDb`] over redb, also holding the peer manager's bans. Clones share the database
+/// (discovery owns one, the daemon's ban bookkeeping another).
+#[derive(Clone)]
 pub struct RedbNodeDb {
-    db: Database,
+    db: std::sync::Arc<Database>,
 }
 
 /// Why the database could not be opened.
@@ -46,7 +52,9 @@ impl RedbNodeDb {
             source: e,
         };
         let db = Database::create(path).map_err(|e| err(e.into()))?;
-        let this = Self { db };
+        let this = Self {
+            db: std::sync::Arc::new(db),
+        };
         this.check_version().map_err(err)?;
         Ok(this)
     }
@@ -71,7 +79,7 @@ impl RedbNodeDb {
             );
         }
         let w = self.db.begin_write()?;
-        for t in [NODES, PER_IP] {
+        for t in [NODES, PER_IP, BANS] {
             w.delete_table(t)?;
         }
         w.delete_table(META)?;
@@ -102,6 +110,44 @@ impl RedbNodeDb {
         if let Err(e) = res {
             tracing::warn!(error = %e, what, "node database write failed");
         }
+    }
+
+    /// Records a ban (replacing an earlier one of the same target).
+    pub fn put_ban(&self, ban: &Ban) {
+        let key = ban_key(&ban.target);
+        let mut value = ban.expires_unix.to_be_bytes().to_vec();
+        value.push(ban.reason.code());
+        self.write("put_ban", |w| {
+            w.open_table(BANS)?
+                .insert(key.as_slice(), value.as_slice())?;
+            Ok(())
+        });
+    }
+
+    /// Forgets the ban of `target`.
+    pub fn remove_ban(&self, target: &BanTarget) {
+        let key = ban_key(target);
+        self.write("remove_ban", |w| {
+            w.open_table(BANS)?.remove(key.as_slice())?;
+            Ok(())
+        });
+    }
+
+    /// Every stored ban (expired ones included; the peer manager skips those).
+    pub fn bans(&self) -> Vec<Ban> {
+        let read = || -> Option<Vec<Ban>> {
+            let r = self.db.begin_read().ok()?;
+            let t = r.open_table(BANS).ok()?;
+            let rows = t.iter().ok()?;
+            Some(
+                rows.filter_map(|row| {
+                    let (k, v) = row.ok()?;
+                    decode_ban(k.value(), v.value())
+                })
+                .collect(),
+            )
+        };
+        read().unwrap_or_default()
     }
 
     fn read_node(&self, key: &[u8]) -> Option<StoredNode> {
@@ -223,6 +269,43 @@ fn decode_node(v: &[u8]) -> Option<StoredNode> {
         },
         enr,
         last_pong,
+    })
+}
+
+fn ban_key(target: &BanTarget) -> Vec<u8> {
+    match target {
+        BanTarget::Peer(id) => {
+            let mut k = vec![b'p'];
+            k.extend_from_slice(&id.0);
+            k
+        }
+        BanTarget::Ip(IpAddr::V4(v4)) => {
+            let mut k = vec![b'i'];
+            k.extend_from_slice(&v4.octets());
+            k
+        }
+        BanTarget::Ip(IpAddr::V6(v6)) => {
+            let mut k = vec![b'i'];
+            k.extend_from_slice(&v6.octets());
+            k
+        }
+    }
+}
+
+fn decode_ban(key: &[u8], value: &[u8]) -> Option<Ban> {
+    let (kind, rest) = key.split_first()?;
+    let target = match (kind, rest.len()) {
+        (b'p', 64) => BanTarget::Peer(PeerId(rest.try_into().ok()?)),
+        (b'i', 4) => BanTarget::Ip(IpAddr::from(<[u8; 4]>::try_from(rest).ok()?)),
+        (b'i', 16) => BanTarget::Ip(IpAddr::from(<[u8; 16]>::try_from(rest).ok()?)),
+        _ => return None,
+    };
+    let expires: [u8; 8] = value.get(..8)?.try_into().ok()?;
+    let reason = BanReason::from_code(*value.get(8)?);
+    Some(Ban {
+        target,
+        expires_unix: u64::from_be_bytes(expires),
+        reason,
     })
 }
 
@@ -357,6 +440,41 @@ mod tests {
             enr: seed.is_multiple_of(2).then(|| vec![0xc0 + seed % 16; 5]),
             last_pong,
         }
+    }
+
+    #[test]
+    fn bans_survive_reopening_and_can_be_lifted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nodes");
+        let peer = node(7, "10.0.0.7".parse().unwrap(), 1).record.id;
+        let bans = [
+            Ban {
+                target: BanTarget::Peer(peer),
+                expires_unix: 1_800_000_000,
+                reason: BanReason::from_code(1),
+            },
+            Ban {
+                target: BanTarget::Ip("10.0.0.9".parse().unwrap()),
+                expires_unix: 1_800_000_001,
+                reason: BanReason::from_code(2),
+            },
+            Ban {
+                target: BanTarget::Ip("2001:db8::9".parse().unwrap()),
+                expires_unix: 1_800_000_002,
+                reason: BanReason::from_code(0),
+            },
+        ];
+        {
+            let db = RedbNodeDb::open(&path).unwrap();
+            for b in &bans {
+                db.put_ban(b);
+            }
+            db.remove_ban(&bans[2].target);
+        }
+        let db = RedbNodeDb::open(&path).unwrap();
+        let mut got = db.bans();
+        got.sort_by_key(|b| b.expires_unix);
+        assert_eq!(got, bans[..2].to_vec());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::time::Duration;
 use paxeer_p2p_core::discv4::{Discv4, Discv4Event};
 use paxeer_p2p_core::driver::discovery::{DiscReply, DiscRequest};
 use paxeer_p2p_core::driver::EstablishedInfo;
-use paxeer_p2p_core::p2p::{CapId, DisconnectReason};
+use paxeer_p2p_core::p2p::DisconnectReason;
 use paxeer_p2p_core::session::{SessionConfig, SessionEvent};
 use paxeer_p2p_core::types::PeerId;
 
@@ -29,13 +29,6 @@ pub trait Peer: Send + 'static {
     fn info(&self) -> &EstablishedInfo;
     /// The remote socket address.
     fn remote_addr(&self) -> SocketAddr;
-    /// Sends a sub-protocol message.
-    fn send(
-        &self,
-        cap: CapId,
-        msg_id: u64,
-        payload: Vec<u8>,
-    ) -> impl Future<Output = Result<(), String>> + Send;
     /// Sends a p2p Ping.
     fn ping(&self) -> impl Future<Output = Result<(), String>> + Send;
     /// Disconnects.
@@ -144,11 +137,6 @@ macro_rules! impl_peer {
             }
             fn remote_addr(&self) -> SocketAddr {
                 <$handle>::remote_addr(self)
-            }
-            async fn send(&self, cap: CapId, msg_id: u64, payload: Vec<u8>) -> Result<(), String> {
-                <$handle>::send(self, cap, msg_id, payload)
-                    .await
-                    .map_err(|e| e.to_string())
             }
             async fn ping(&self) -> Result<(), String> {
                 <$handle>::ping(self).await.map_err(|e| e.to_string())

@@ -256,7 +256,7 @@ fn ping_with_the_wrong_key_fails_in_the_handshake() {
 fn devnet_runs_and_reports_on_both_runtimes() {
     for rt in ["tokio", "smol"] {
         let out = bin()
-            .args(["--json", "devnet", "--runtime", rt])
+            .args(["--json", "devnet", "--runtime", rt, "--nodes", "5"])
             .output()
             .unwrap();
         assert!(
@@ -265,12 +265,25 @@ fn devnet_runs_and_reports_on_both_runtimes() {
             String::from_utf8_lossy(&out.stderr)
         );
         let lines = json_lines(&out.stdout);
-        let summary = lines.iter().find(|v| v["event"] == "summary").unwrap();
-        assert_eq!(summary["sessions"], 2);
         assert_eq!(
-            summary["messages_each_way"], 2,
-            "eth/69 and snap/1 are shared"
+            lines
+                .iter()
+                .filter(|v| v["event"] == "node_started")
+                .count(),
+            5
         );
+        assert!(lines.iter().any(|v| v["event"] == "progress"));
+        let summary = lines.iter().find(|v| v["event"] == "summary").unwrap();
+        assert_eq!(summary["reached"], 5, "{summary}");
+        let rows = summary["per_node"].as_array().unwrap();
+        assert_eq!(rows.len(), 5);
+        for r in rows {
+            // Full mesh: 4 peers each, reached in time, and ping/1 traffic flowed.
+            assert_eq!(r["peers"], 4, "{r}");
+            assert!(r["reached_s"].as_f64().is_some(), "{r}");
+            assert!(r["handshakes"].as_u64().unwrap() >= 4, "{r}");
+            assert!(r["payload_bytes_in"].as_u64().unwrap() > 0, "{r}");
+        }
     }
 }
 

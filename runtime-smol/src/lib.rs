@@ -4,6 +4,7 @@
 //! [`paxeer_p2p_core::driver::SessionDriver`]. Tasks are spawned on smol's global executor.
 
 pub mod discovery;
+pub mod host;
 
 use std::io;
 use std::net::SocketAddr;

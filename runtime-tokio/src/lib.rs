@@ -4,6 +4,7 @@
 //! [`paxeer_p2p_core::driver::SessionDriver`].
 
 pub mod discovery;
+pub mod host;
 
 use std::io;
 use std::net::SocketAddr;

@@ -20,6 +20,7 @@ use crate::session::{CloseReason, SendError, Session, SessionEvent};
 use crate::types::{Direction, PeerId, Seed};
 
 pub mod discovery;
+pub mod host;
 
 /// Bytes asked from the socket per read when the session has no better hint.
 pub const READ_CHUNK: usize = 64 * 1024;

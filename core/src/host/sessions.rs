@@ -49,6 +49,7 @@ impl Host {
         c.phase = Phase::Refused;
         let (addr, direction) = (c.remote, c.direction);
         c.peer = Some(remote);
+        self.resolve_crossed_dials(now, conn, remote, direction);
         let verdict = self.peers.on_authenticated(now, remote, addr, direction);
         match verdict {
             Ok(()) => {
@@ -75,6 +76,59 @@ impl Host {
                 );
             }
         }
+    }
+
+    /// Two nodes that dial each other at the same time end up with two connections; each
+    /// side, seeing the second one, would refuse it as "already connected", and both
+    /// connections would die. Both sides instead keep the connection dialed by the node with
+    /// the smaller id: when the new connection is that one, the older one is retired here
+    /// (its peer released as closed, Disconnect sent) before the new one is admitted.
+    fn resolve_crossed_dials(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        peer: crate::types::PeerId,
+        direction: crate::types::Direction,
+    ) {
+        let Some(&old) = self.by_peer.get(&peer) else {
+            return;
+        };
+        let Some(o) = self.conns.get(&old) else {
+            return;
+        };
+        if old == conn || o.direction == direction {
+            return;
+        }
+        let new_dialed_by_us = direction == crate::types::Direction::Outbound;
+        let keep_new = new_dialed_by_us == (self.local < peer);
+        if !keep_new {
+            return;
+        }
+        let Some(mut o) = self.conns.remove(&old) else {
+            return;
+        };
+        let established = matches!(o.phase, Phase::Established { .. });
+        let since = o.admitted_at.unwrap_or(o.started);
+        o.phase = Phase::Refused;
+        let old_direction = o.direction;
+        self.conns.insert(old, o);
+        self.by_peer.remove(&peer);
+        if established {
+            self.registry.on_disconnected(now, peer);
+        }
+        let reason = DisconnectReason::AlreadyConnected;
+        self.peers.on_closed(now, peer, reason, false);
+        self.actions
+            .push_back(HostAction::Disconnect { conn: old, reason });
+        HostMetrics::bump(&mut self.metrics.disconnects, (reason.as_str(), Side::Sent));
+        self.push_event(HostEvent::PeerDisconnected {
+            peer,
+            conn: old,
+            direction: old_direction,
+            reason: CloseReason::Local(reason),
+            established,
+            connected_for: now.saturating_duration_since(since),
+        });
     }
 
     fn on_established(

@@ -1,0 +1,370 @@
+//! A running paxeer-p2p node: data directory, identity, node database, discovery, the host
+//! with its protocols, on either runtime. `run` (the daemon) and `devnet` both start nodes
+//! through [`start_node`].
+//!
+//! - `host_ref.rs`: [`HostRef`], blocking calls into the host task of either runtime.
+//! - `events.rs`: [`EventSink`], logs and ban persistence for host events.
+//! - `views.rs`: JSON views of the node and its peers (admin API, devnet summary).
+
+mod events;
+mod host_ref;
+pub mod views;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use paxeer_p2p_core::crypto::keys::peer_id_of;
+use paxeer_p2p_core::enode::Enode;
+use paxeer_p2p_core::host::{HostBuilder, HostConfig};
+use paxeer_p2p_core::netutil::Netlist;
+use paxeer_p2p_core::nodedb::NodeDb;
+use paxeer_p2p_core::peers::PeerManagerConfig;
+use paxeer_p2p_core::protocol::ProtocolId;
+use paxeer_p2p_core::session::SessionConfig;
+use paxeer_p2p_core::types::{PeerId, WallClock};
+use secp256k1::SecretKey;
+
+pub use events::{EventSink, Observer};
+pub use host_ref::HostRef;
+
+use crate::cmd_discv4::{record_of, unix_now, DiscSetup};
+use crate::datadir::DataDir;
+use crate::keyfile;
+use crate::nodedb::RedbNodeDb;
+use crate::protocols::ping::Ping;
+use crate::rt::RuntimeKind;
+
+/// Where the node key comes from.
+#[derive(Clone, Debug)]
+pub enum KeySource {
+    /// `<datadir>/nodekey`, created (mode 0600) on first start.
+    DataDir,
+    /// A key file (`--nodekey`).
+    File(PathBuf),
+    /// A hex key (`--nodekeyhex`).
+    Hex(String),
+}
+
+/// Everything a node needs to start, resolved from flags and the config file.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    /// The data directory.
+    pub datadir: PathBuf,
+    /// The node key.
+    pub key: KeySource,
+    /// Name in the client id and logs.
+    pub identity: Option<String>,
+    /// TCP listen address.
+    pub listen: SocketAddr,
+    /// Discovery UDP port (`None`: no discovery).
+    pub discovery_port: Option<u16>,
+    /// Discovery bootnodes.
+    pub bootnodes: Vec<Enode>,
+    /// Peers kept connected.
+    pub static_nodes: Vec<Enode>,
+    /// Peers admitted over the limits.
+    pub trusted_nodes: Vec<Enode>,
+    /// Peer limit.
+    pub max_peers: usize,
+    /// Pending inbound handshakes limit.
+    pub max_pending: usize,
+    /// One in `dial_ratio` peers is dialed by us.
+    pub dial_ratio: usize,
+    /// Allowed networks.
+    pub netrestrict: Option<Netlist>,
+    /// Fixed external IP (`--nat extip:IP`).
+    pub ext_ip: Option<IpAddr>,
+    /// Which runtime runs the node.
+    pub runtime: RuntimeKind,
+}
+
+impl NodeConfig {
+    /// go-ethereum's defaults with the node's data in `datadir`.
+    pub fn new(datadir: PathBuf) -> Self {
+        let d = PeerManagerConfig::default();
+        Self {
+            datadir,
+            key: KeySource::DataDir,
+            identity: None,
+            listen: SocketAddr::from(([0, 0, 0, 0], 30303)),
+            discovery_port: Some(30303),
+            bootnodes: Vec::new(),
+            static_nodes: Vec::new(),
+            trusted_nodes: Vec::new(),
+            max_peers: d.max_peers,
+            max_pending: d.max_pending_inbound,
+            dial_ratio: d.dial_ratio,
+            netrestrict: None,
+            ext_ip: None,
+            runtime: RuntimeKind::Tokio,
+        }
+    }
+}
+
+/// The executor nodes run on; one per process, shared by every node of a devnet.
+#[derive(Clone, Debug)]
+pub enum Rt {
+    /// A multi-threaded tokio runtime.
+    Tokio(Arc<tokio::runtime::Runtime>),
+    /// smol's global executor.
+    Smol,
+}
+
+impl Rt {
+    /// Creates the executor of `kind`.
+    pub fn new(kind: RuntimeKind) -> Result<Self, String> {
+        match kind {
+            RuntimeKind::Tokio => tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .map(|rt| Rt::Tokio(Arc::new(rt)))
+                .map_err(|e| format!("tokio runtime: {e}")),
+            RuntimeKind::Smol => Ok(Rt::Smol),
+        }
+    }
+}
+
+enum Task {
+    Tokio(
+        Arc<tokio::runtime::Runtime>,
+        paxeer_p2p_tokio::host::RunningHost,
+    ),
+    Smol(paxeer_p2p_smol::host::RunningHost),
+}
+
+/// A started node.
+pub struct RunningNode {
+    /// Calls into its host.
+    pub host: HostRef,
+    /// Its identity.
+    pub id: PeerId,
+    /// Its enode URL.
+    pub enode: Enode,
+    /// The bound TCP address.
+    pub tcp_addr: SocketAddr,
+    /// The bound UDP address (with discovery).
+    pub udp_addr: Option<SocketAddr>,
+    /// The client id it announces.
+    pub client_id: String,
+    /// The `ping/1` protocol's id.
+    pub ping: ProtocolId,
+    /// When it started.
+    pub started: Instant,
+    db: RedbNodeDb,
+    task: Task,
+}
+
+impl std::fmt::Debug for RunningNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningNode")
+            .field("enode", &self.enode.to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The client id: `paxeer-p2p/v<version>/<identity>/<os>-<arch>` (identity omitted when
+/// not set), as go-ethereum builds `Geth/v1.x/linux-amd64`.
+pub fn client_id_for(identity: Option<&str>) -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    let platform = format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH);
+    match identity.filter(|s| !s.is_empty()) {
+        Some(name) => format!("paxeer-p2p/v{version}/{name}/{platform}"),
+        None => format!("paxeer-p2p/v{version}/{platform}"),
+    }
+}
+
+fn load_key(dir: &DataDir, src: &KeySource) -> Result<SecretKey, String> {
+    match src {
+        KeySource::DataDir => dir.node_key(),
+        KeySource::File(p) => keyfile::read(p).map_err(|e| e.to_string()),
+        KeySource::Hex(h) => keyfile::parse_hex(h).map_err(|e| e.to_string()),
+    }
+}
+
+/// Starts a node on `rt`: opens its data directory and database, binds its sockets, builds
+/// discovery and the host with its protocols, restores bans and static/trusted peers, and
+/// starts the host task. `observers` see every host event.
+pub fn start_node(
+    cfg: &NodeConfig,
+    rt: &Rt,
+    observers: Vec<Observer>,
+) -> Result<RunningNode, String> {
+    let dir = DataDir::open(&cfg.datadir)?;
+    let key = load_key(&dir, &cfg.key)?;
+    let id = peer_id_of(&key);
+    let db = RedbNodeDb::open(&dir.nodes_db()).map_err(|e| e.to_string())?;
+    let udp = cfg
+        .discovery_port
+        .map(|p| SocketAddr::new(cfg.listen.ip(), p));
+    let started = Instant::now();
+    match rt {
+        Rt::Tokio(rt) => {
+            let sockets = rt
+                .block_on(paxeer_p2p_tokio::host::Sockets::bind(cfg.listen, udp))
+                .map_err(|e| format!("bind {}: {e}", cfg.listen))?;
+            let (tcp_addr, udp_addr) = (sockets.tcp_addr(), sockets.udp_addr());
+            let parts = assemble(cfg, key, &db, tcp_addr, udp_addr, observers)?;
+            let _guard = rt.enter();
+            let running = sockets.start(parts.host, move |h, ev| {
+                let mut sink = parts.sink.lock();
+                sink.handle(h, ev)
+            });
+            Ok(RunningNode {
+                host: HostRef::Tokio(running.handle()),
+                id,
+                enode: parts.enode,
+                tcp_addr,
+                udp_addr,
+                client_id: parts.client_id,
+                ping: parts.ping,
+                started,
+                db,
+                task: Task::Tokio(rt.clone(), running),
+            })
+        }
+        Rt::Smol => {
+            let sockets = smol::block_on(paxeer_p2p_smol::host::Sockets::bind(cfg.listen, udp))
+                .map_err(|e| format!("bind {}: {e}", cfg.listen))?;
+            let (tcp_addr, udp_addr) = (sockets.tcp_addr(), sockets.udp_addr());
+            let parts = assemble(cfg, key, &db, tcp_addr, udp_addr, observers)?;
+            let running = sockets.start(parts.host, move |h, ev| {
+                let mut sink = parts.sink.lock();
+                sink.handle(h, ev)
+            });
+            Ok(RunningNode {
+                host: HostRef::Smol(running.handle()),
+                id,
+                enode: parts.enode,
+                tcp_addr,
+                udp_addr,
+                client_id: parts.client_id,
+                ping: parts.ping,
+                started,
+                db,
+                task: Task::Smol(running),
+            })
+        }
+    }
+}
+
+/// A mutex that shrugs off poisoning (an observer that panicked must not stop the node).
+struct SinkCell(std::sync::Mutex<EventSink>);
+
+impl SinkCell {
+    fn lock(&self) -> std::sync::MutexGuard<'_, EventSink> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+struct Parts {
+    host: paxeer_p2p_core::host::Host,
+    sink: SinkCell,
+    enode: Enode,
+    client_id: String,
+    ping: ProtocolId,
+}
+
+fn assemble(
+    cfg: &NodeConfig,
+    key: SecretKey,
+    db: &RedbNodeDb,
+    tcp_addr: SocketAddr,
+    udp_addr: Option<SocketAddr>,
+    observers: Vec<Observer>,
+) -> Result<Parts, String> {
+    let now = Instant::now();
+    let unix = unix_now();
+    let clock = WallClock {
+        at: now,
+        unix_secs: unix.as_secs(),
+    };
+    let client_id = client_id_for(cfg.identity.as_deref());
+    let mut session = SessionConfig::new(key, client_id.clone(), Vec::new());
+    session.listen_port = tcp_addr.port();
+    let peers = PeerManagerConfig {
+        max_peers: cfg.max_peers,
+        max_pending_inbound: cfg.max_pending,
+        dial_ratio: cfg.dial_ratio,
+        netrestrict: cfg.netrestrict.clone(),
+        ..PeerManagerConfig::default()
+    };
+    let host_cfg = HostConfig {
+        peers,
+        ..HostConfig::default()
+    };
+    let mut builder = HostBuilder::new(session, host_cfg);
+    let ping = builder
+        .protocol(Box::new(Ping::new()))
+        .map_err(|e| e.to_string())?;
+    if let Some(udp) = udp_addr {
+        let setup = DiscSetup {
+            key,
+            tcp_port: tcp_addr.port(),
+            ext_ip: cfg.ext_ip,
+            bootnodes: cfg.bootnodes.iter().map(record_of).collect(),
+            netrestrict: cfg.netrestrict.clone(),
+            db: Box::new(db.clone()) as Box<dyn NodeDb>,
+        };
+        builder.discovery(setup.build(udp));
+    }
+    let seed = paxeer_p2p_core::driver::os_seed();
+    let mut host = builder.build(now, clock, seed);
+    let restored = host.restore_bans(now, db.bans());
+    if restored > 0 {
+        tracing::info!(restored, "bans restored from the node database");
+    }
+    for e in &cfg.static_nodes {
+        host.add_static(now, e.id, SocketAddr::new(e.ip, e.tcp_port))
+            .map_err(|err| format!("static node {e}: {err}"))?;
+    }
+    for e in &cfg.trusted_nodes {
+        host.add_trusted(now, e.id)
+            .map_err(|err| format!("trusted node {e}: {err}"))?;
+    }
+    let ip = cfg.ext_ip.unwrap_or(match tcp_addr.ip() {
+        ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        ip => ip,
+    });
+    let enode = Enode {
+        id: peer_id_of(&key),
+        ip,
+        tcp_port: tcp_addr.port(),
+        udp_port: udp_addr.map_or(tcp_addr.port(), |u| u.port()),
+    };
+    let name = cfg.identity.clone().unwrap_or_else(|| "node".into());
+    let sink = SinkCell(std::sync::Mutex::new(EventSink {
+        name,
+        db: Some(db.clone()),
+        observers,
+    }));
+    Ok(Parts {
+        host,
+        sink,
+        enode,
+        client_id,
+        ping,
+    })
+}
+
+/// How long a graceful shutdown may take before the node is abandoned.
+pub const SHUTDOWN_LIMIT: Duration = Duration::from_secs(10);
+
+impl RunningNode {
+    /// Graceful shutdown: Disconnect(client quitting) to every peer, then waits for the host
+    /// task and flushes the node database.
+    pub fn shutdown(self) {
+        let _ = self.host.call(|d, now| d.host_mut().shutdown(now));
+        match self.task {
+            Task::Tokio(rt, running) => {
+                let _ = rt
+                    .block_on(async { tokio::time::timeout(SHUTDOWN_LIMIT, running.join()).await });
+            }
+            Task::Smol(running) => smol::block_on(running.join()),
+        }
+        let mut db = self.db;
+        db.flush();
+    }
+}

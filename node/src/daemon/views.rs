@@ -1,0 +1,48 @@
+//! JSON views of a node and its peers, in the shape of go-ethereum's `admin_nodeInfo` and
+//! `admin_peers`.
+
+use paxeer_p2p_core::driver::host::HostAccess;
+use paxeer_p2p_core::protocol::ProtocolId;
+use serde_json::{json, Value};
+
+use crate::protocols::ping::Ping;
+
+/// `admin_peers`: one object per admitted peer.
+pub fn peers_json(d: &dyn HostAccess, ping: ProtocolId) -> Value {
+    let host = d.host();
+    let proto = host.protocol::<Ping>(ping);
+    let peers: Vec<Value> = host
+        .peers()
+        .into_iter()
+        .map(|p| {
+            let mut protocols = serde_json::Map::new();
+            if let Some(info) = proto.and_then(|pr| pr.peer(&p.id)) {
+                protocols.insert(
+                    "ping".into(),
+                    json!({
+                        "version": 1,
+                        "rttMs": info.rtt.map(|r| r.as_secs_f64() * 1000.0),
+                        "pongs": info.pongs,
+                    }),
+                );
+            }
+            json!({
+                "id": hex::encode(p.id.node_id().0),
+                "enode": format!("enode://{}@{}", p.id.to_hex(), p.remote),
+                "name": p.client_id,
+                "caps": p.caps.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+                "network": {
+                    "localAddress": d.local_addr(p.conn).map(|a| a.to_string()),
+                    "remoteAddress": p.remote.to_string(),
+                    "inbound": p.direction == paxeer_p2p_core::types::Direction::Inbound,
+                    "trusted": p.is_trusted,
+                    "static": p.is_static,
+                },
+                "established": p.established,
+                "reputation": p.reputation,
+                "protocols": protocols,
+            })
+        })
+        .collect();
+    Value::Array(peers)
+}

@@ -1,0 +1,3 @@
+//! The sub-protocols the daemon registers on its host.
+
+pub mod ping;
