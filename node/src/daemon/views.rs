@@ -46,3 +46,39 @@ pub fn peers_json(d: &dyn HostAccess, ping: ProtocolId) -> Value {
         .collect();
     Value::Array(peers)
 }
+
+/// `admin_nodeInfo`: identity, addresses, ports, and what each protocol reports.
+pub fn node_info_json(d: &dyn HostAccess, ping: ProtocolId, enode: &str, name: &str) -> Value {
+    let host = d.host();
+    let id = host.local_id();
+    let enr = host
+        .discovery()
+        .map(|disc| disc.local_enr().to_text());
+    let (ip, tcp, udp) = match enode.parse::<paxeer_p2p_core::enode::Enode>() {
+        Ok(e) => (e.ip.to_string(), e.tcp_port, e.udp_port),
+        Err(_) => (String::new(), 0, 0),
+    };
+    let mut protocols = serde_json::Map::new();
+    if let Some(p) = host.protocol::<Ping>(ping) {
+        let rtts: Vec<f64> = host
+            .peers()
+            .iter()
+            .filter_map(|peer| p.peer(&peer.id).and_then(|i| i.rtt))
+            .map(|r| r.as_secs_f64() * 1000.0)
+            .collect();
+        protocols.insert(
+            "ping".into(),
+            json!({ "version": 1, "peersMeasured": rtts.len() }),
+        );
+    }
+    json!({
+        "id": hex::encode(id.node_id().0),
+        "name": name,
+        "enode": enode,
+        "enr": enr,
+        "ip": ip,
+        "ports": { "discovery": udp, "listener": tcp },
+        "listenAddr": format!("{ip}:{tcp}"),
+        "protocols": protocols,
+    })
+}
