@@ -3,6 +3,7 @@
 //! The binary's whole program lives in this library so that fuzz targets and tests can reach
 //! the parsers it holds; `src/main.rs` only calls [`main`].
 
+pub mod admin;
 pub mod config;
 pub mod enode_list;
 pub mod logging;
