@@ -7,6 +7,7 @@ pub mod admin;
 pub mod config;
 pub mod enode_list;
 pub mod logging;
+pub mod metrics;
 
 mod cmd_devnet;
 mod cmd_discv4;
