@@ -20,13 +20,13 @@ pub struct RunArgs {
     /// Data directory for the node key and node database (none: a fresh key, nothing kept).
     #[arg(long, value_name = "DIR")]
     pub datadir: Option<PathBuf>,
-    /// Node key file (64 hex characters); default: <datadir>/nodekey.
+    /// Node key file (64 hex characters); default: DATADIR/nodekey.
     #[arg(long, value_name = "FILE")]
     pub nodekey: Option<PathBuf>,
     /// Node key as 64 hex characters (visible to other local users; prefer --nodekey).
     #[arg(long, value_name = "HEX")]
     pub nodekeyhex: Option<String>,
-    /// Custom node name, announced as paxeer-p2p/<identity>/v<version>/<os>-<arch>.
+    /// Custom node name, announced as paxeer-p2p/IDENTITY/vVERSION/OS-ARCH.
     #[arg(long)]
     pub identity: Option<String>,
     /// Network listening port (TCP) [default: 30303].
@@ -59,7 +59,7 @@ pub struct RunArgs {
     /// Restricts network communication to the given comma-separated CIDR networks.
     #[arg(long, value_name = "CIDRS")]
     pub netrestrict: Option<String>,
-    /// NAT port mapping: "none" or "extip:<IP>" [default: none].
+    /// NAT port mapping: "none" or "extip:IP" [default: none].
     #[arg(long, value_name = "none|extip:IP")]
     pub nat: Option<String>,
     /// Network identifier announced in the eth Status message.

@@ -422,3 +422,46 @@ fn client_id_carries_the_identity() {
     let s = resolve(&[], "").unwrap();
     assert_eq!(s.client_id(), crate::client_id());
 }
+
+#[test]
+fn flag_definitions_are_consistent_and_use_geth_names() {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    cmd.clone().debug_assert();
+    let longs: Vec<String> = cmd
+        .get_arguments()
+        .filter_map(|a| a.get_long().map(String::from))
+        .collect();
+    for name in [
+        "datadir",
+        "port",
+        "discovery.port",
+        "maxpeers",
+        "maxpendpeers",
+        "nodiscover",
+        "bootnodes",
+        "nodekey",
+        "nodekeyhex",
+        "identity",
+        "netrestrict",
+        "nat",
+        "metrics",
+        "metrics.addr",
+        "metrics.port",
+        "http",
+        "http.addr",
+        "http.port",
+        "http.allow-nonloopback",
+        "verbosity",
+        "log.format",
+        "config",
+        "static-nodes",
+        "trusted-nodes",
+        "runtime",
+        "dialratio",
+        "networkid",
+        "chain",
+    ] {
+        assert!(longs.iter().any(|l| l == name), "--{name} missing");
+    }
+}
