@@ -3,6 +3,12 @@
 //! The binary's whole program lives in this library so that fuzz targets and tests can reach
 //! the parsers it holds; `src/main.rs` only calls [`main`].
 
+pub mod admin;
+pub mod config;
+pub mod enode_list;
+pub mod logging;
+pub mod metrics;
+
 mod cmd_devnet;
 mod cmd_discv4;
 mod cmd_key;
@@ -20,6 +26,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use output::Output;
+
+pub use rt::RuntimeKind;
 
 /// Peer-to-peer networking for the Paxeer chain (devp2p: RLPx, discv4, eth).
 #[derive(Parser, Debug)]
@@ -53,7 +61,8 @@ enum Cmd {
 /// Parses the command line, runs the command and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    // Commands other than `run` log warnings and errors as text, unless RUST_LOG says otherwise.
+    logging::init_logging(2, logging::LogFormat::Text);
     let out = Output { json: cli.json };
     let result = match cli.cmd {
         Cmd::Key(c) => cmd_key::run(c, out),
@@ -69,16 +78,6 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// Logs go to stderr (stdout carries the command's output); `RUST_LOG` sets the filter.
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
 }
 
 /// The client id we announce: `paxeer-p2p/v<version>/<os>-<arch>`.
