@@ -13,6 +13,7 @@ mod cmd_devnet;
 mod cmd_discv4;
 mod cmd_key;
 mod cmd_rlpx;
+mod cmd_run;
 mod daemon;
 mod datadir;
 mod keyfile;
@@ -56,13 +57,17 @@ enum Cmd {
     Enr(cmd_discv4::EnrCmd),
     /// Runs a local network on loopback and reports what happened.
     Devnet(cmd_devnet::DevnetArgs),
+    /// Runs the node (the daemon): peers, discovery, admin API, metrics.
+    Run(Box<config::RunArgs>),
 }
 
 /// Parses the command line, runs the command and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     // Commands other than `run` log warnings and errors as text, unless RUST_LOG says otherwise.
-    logging::init_logging(2, logging::LogFormat::Text);
+    if !matches!(cli.cmd, Cmd::Run(_)) {
+        logging::init_logging(2, logging::LogFormat::Text);
+    }
     let out = Output { json: cli.json };
     let result = match cli.cmd {
         Cmd::Key(c) => cmd_key::run(c, out),
@@ -70,6 +75,7 @@ pub fn main() -> ExitCode {
         Cmd::Discv4(c) => cmd_discv4::run(c, out),
         Cmd::Enr(c) => cmd_discv4::run_enr(c, out),
         Cmd::Devnet(a) => cmd_devnet::run(a, out),
+        Cmd::Run(a) => cmd_run::run(*a, out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -409,12 +409,8 @@ impl Settings {
         })
     }
 
-    /// The client id announced in Hello: `paxeer-p2p[/<identity>]/v<version>/<os>-<arch>`.
+    /// The client id announced in Hello: `paxeer-p2p/v<version>[/<identity>]/<os>-<arch>`.
     pub fn client_id(&self) -> String {
-        let base = crate::client_id();
-        match (&self.identity, base.split_once('/')) {
-            (Some(id), Some((name, rest))) => format!("{name}/{id}/{rest}"),
-            _ => base,
-        }
+        crate::daemon::client_id_for(self.identity.as_deref())
     }
 }

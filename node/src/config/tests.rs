@@ -415,7 +415,7 @@ fn load_reads_the_config_file() {
 fn client_id_carries_the_identity() {
     let s = resolve(&["--identity", "alpha"], "").unwrap();
     assert!(
-        s.client_id().starts_with("paxeer-p2p/alpha/v"),
+        s.client_id().starts_with("paxeer-p2p/v") && s.client_id().contains("/alpha/"),
         "{}",
         s.client_id()
     );

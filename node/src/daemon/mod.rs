@@ -5,9 +5,13 @@
 //! - `host_ref.rs`: [`HostRef`], blocking calls into the host task of either runtime.
 //! - `events.rs`: [`EventSink`], logs and ban persistence for host events.
 //! - `views.rs`: JSON views of the node and its peers (admin API, devnet summary).
+//! - `admin_backend.rs`: the admin JSON-RPC backend over a running node.
+//! - `metrics_sync.rs`: host events and counters into the Prometheus registry.
 
+pub mod admin_backend;
 mod events;
 mod host_ref;
+pub mod metrics_sync;
 pub mod views;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -23,7 +27,7 @@ use paxeer_p2p_core::nodedb::NodeDb;
 use paxeer_p2p_core::peers::PeerManagerConfig;
 use paxeer_p2p_core::protocol::ProtocolId;
 use paxeer_p2p_core::session::SessionConfig;
-use paxeer_p2p_core::types::{PeerId, WallClock};
+use paxeer_p2p_core::types::WallClock;
 use secp256k1::SecretKey;
 
 pub use events::{EventSink, Observer};
@@ -139,8 +143,6 @@ enum Task {
 pub struct RunningNode {
     /// Calls into its host.
     pub host: HostRef,
-    /// Its identity.
-    pub id: PeerId,
     /// Its enode URL.
     pub enode: Enode,
     /// The bound TCP address.
@@ -151,8 +153,6 @@ pub struct RunningNode {
     pub client_id: String,
     /// The `ping/1` protocol's id.
     pub ping: ProtocolId,
-    /// When it started.
-    pub started: Instant,
     db: RedbNodeDb,
     task: Task,
 }
@@ -194,12 +194,10 @@ pub fn start_node(
 ) -> Result<RunningNode, String> {
     let dir = DataDir::open(&cfg.datadir)?;
     let key = load_key(&dir, &cfg.key)?;
-    let id = peer_id_of(&key);
     let db = RedbNodeDb::open(&dir.nodes_db()).map_err(|e| e.to_string())?;
     let udp = cfg
         .discovery_port
         .map(|p| SocketAddr::new(cfg.listen.ip(), p));
-    let started = Instant::now();
     match rt {
         Rt::Tokio(rt) => {
             let sockets = rt
@@ -214,13 +212,11 @@ pub fn start_node(
             });
             Ok(RunningNode {
                 host: HostRef::Tokio(running.handle()),
-                id,
                 enode: parts.enode,
                 tcp_addr,
                 udp_addr,
                 client_id: parts.client_id,
                 ping: parts.ping,
-                started,
                 db,
                 task: Task::Tokio(rt.clone(), running),
             })
@@ -236,13 +232,11 @@ pub fn start_node(
             });
             Ok(RunningNode {
                 host: HostRef::Smol(running.handle()),
-                id,
                 enode: parts.enode,
                 tcp_addr,
                 udp_addr,
                 client_id: parts.client_id,
                 ping: parts.ping,
-                started,
                 db,
                 task: Task::Smol(running),
             })
@@ -289,6 +283,9 @@ fn assemble(
         max_pending_inbound: cfg.max_pending,
         dial_ratio: cfg.dial_ratio,
         netrestrict: cfg.netrestrict.clone(),
+        // With neither discovery nor static peers there is nobody to dial: every slot goes
+        // to inbound peers, as go-ethereum's `maxDialedConns` is 0 with --nodiscover.
+        no_dial: udp_addr.is_none() && cfg.static_nodes.is_empty(),
         ..PeerManagerConfig::default()
     };
     let host_cfg = HostConfig {

@@ -51,9 +51,7 @@ pub fn peers_json(d: &dyn HostAccess, ping: ProtocolId) -> Value {
 pub fn node_info_json(d: &dyn HostAccess, ping: ProtocolId, enode: &str, name: &str) -> Value {
     let host = d.host();
     let id = host.local_id();
-    let enr = host
-        .discovery()
-        .map(|disc| disc.local_enr().to_text());
+    let enr = host.discovery().map(|disc| disc.local_enr().to_text());
     let (ip, tcp, udp) = match enode.parse::<paxeer_p2p_core::enode::Enode>() {
         Ok(e) => (e.ip.to_string(), e.tcp_port, e.udp_port),
         Err(_) => (String::new(), 0, 0),

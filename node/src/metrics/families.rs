@@ -194,6 +194,12 @@ impl Traffic {
         }
     }
 
+    pub(super) fn add_many(&self, labels: &ProtocolLabels, messages: u64, bytes: u64) {
+        let l = self.budget.admit(labels.clone(), ProtocolLabels::other);
+        self.bytes.get_or_create(&l).inc_by(bytes);
+        self.messages.get_or_create(&l).inc_by(messages);
+    }
+
     pub(super) fn add(&self, labels: &ProtocolLabels, bytes: usize) {
         let l = self.budget.admit(labels.clone(), ProtocolLabels::other);
         self.bytes

@@ -152,6 +152,46 @@ impl Metrics {
         self.f.egress.add(&l, bytes);
     }
 
+    /// Counts `messages` messages of `bytes` bytes in total, received (`ingress`) or sent:
+    /// how counters kept elsewhere (the host's) are folded in.
+    pub fn traffic(
+        &self,
+        ingress: bool,
+        protocol: &str,
+        version: u32,
+        code: u64,
+        messages: u64,
+        bytes: u64,
+    ) {
+        let l = ProtocolLabels::new(protocol, version, code);
+        let family = if ingress {
+            &self.f.ingress
+        } else {
+            &self.f.egress
+        };
+        family.add_many(&l, messages, bytes);
+    }
+
+    /// Counts `n` protocol violations of `protocol` at once.
+    pub fn protocol_errors(&self, protocol: &str, n: u64) {
+        self.f.protocol_errors.add(&[protocol], n);
+    }
+
+    /// Counts `n` dropped messages of one reason at once.
+    pub fn drop_messages(&self, reason: &str, n: u64) {
+        self.f.drops.add(&[reason], n);
+    }
+
+    /// Counts `n` outbound connection attempts at once.
+    pub fn dial_attempts(&self, n: u64) {
+        self.f.dials.inc_by(n);
+    }
+
+    /// Counts `n` accepted inbound connections at once.
+    pub fn serve_attempts(&self, n: u64) {
+        self.f.serves.inc_by(n);
+    }
+
     /// Counts a protocol violation by a peer.
     pub fn protocol_error(&self, protocol: &str) {
         self.f.protocol_errors.inc(&[protocol]);

@@ -1,0 +1,98 @@
+//! The admin JSON-RPC backend over a running node: every method is one call into the host
+//! task.
+
+use std::net::SocketAddr;
+
+use paxeer_p2p_core::enode::Enode;
+use paxeer_p2p_core::protocol::ProtocolId;
+use serde_json::{json, Value};
+
+use crate::admin::rpc::AdminBackend;
+
+use super::{views, HostRef};
+
+/// `admin_*` and `net_*` over a node's host.
+#[derive(Debug, Clone)]
+pub struct NodeAdmin {
+    /// The host.
+    pub host: HostRef,
+    /// The `ping/1` protocol's id.
+    pub ping: ProtocolId,
+    /// The node's enode URL.
+    pub enode: String,
+    /// The node's client id.
+    pub name: String,
+}
+
+fn parse(enode: &str) -> Result<Enode, String> {
+    enode
+        .parse::<Enode>()
+        .map_err(|e| format!("invalid enode: {e}"))
+}
+
+impl AdminBackend for NodeAdmin {
+    fn node_info(&self) -> Value {
+        let (ping, enode, name) = (self.ping, self.enode.clone(), self.name.clone());
+        self.host
+            .call(move |d, _| views::node_info_json(d, ping, &enode, &name))
+            .unwrap_or_else(|e| json!({ "error": e }))
+    }
+
+    fn peers(&self) -> Value {
+        let ping = self.ping;
+        self.host
+            .call(move |d, _| views::peers_json(d, ping))
+            .unwrap_or_else(|_| json!([]))
+    }
+
+    fn add_peer(&self, enode: &str) -> Result<bool, String> {
+        let e = parse(enode)?;
+        self.host.call(move |d, now| {
+            d.host_mut()
+                .add_static(now, e.id, SocketAddr::new(e.ip, e.tcp_port))
+                .map(|()| true)
+                .map_err(|err| err.to_string())
+        })?
+    }
+
+    fn remove_peer(&self, enode: &str) -> Result<bool, String> {
+        let e = parse(enode)?;
+        self.host.call(move |d, now| {
+            let was_static = d.host_mut().remove_static(now, e.id);
+            let connected = d.host_mut().disconnect(
+                now,
+                e.id,
+                paxeer_p2p_core::p2p::DisconnectReason::Requested,
+            );
+            was_static || connected
+        })
+    }
+
+    fn add_trusted_peer(&self, enode: &str) -> Result<bool, String> {
+        let e = parse(enode)?;
+        self.host.call(move |d, now| {
+            d.host_mut()
+                .add_trusted(now, e.id)
+                .map(|()| true)
+                .map_err(|err| err.to_string())
+        })?
+    }
+
+    fn remove_trusted_peer(&self, enode: &str) -> Result<bool, String> {
+        let e = parse(enode)?;
+        self.host
+            .call(move |d, now| d.host_mut().remove_trusted(now, e.id))
+    }
+
+    fn peer_count(&self) -> usize {
+        self.host
+            .call(|d, _| d.host().peer_count(None))
+            .unwrap_or(0)
+    }
+
+    fn listening(&self) -> bool {
+        self.host
+            .call(|d, _| !d.host().is_shutting_down())
+            .unwrap_or(false)
+    }
+}
