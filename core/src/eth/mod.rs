@@ -42,6 +42,8 @@ pub use tx::{PooledTransaction, Transaction, TxType};
 pub use version::EthVersion;
 
 #[cfg(test)]
+mod forkid_vectors_tests;
+#[cfg(test)]
 mod proptests;
 #[cfg(test)]
 mod vectors_tests;
