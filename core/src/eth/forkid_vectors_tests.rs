@@ -138,7 +138,10 @@ const CREATION_HOODI: &[(u64, u64, &str, u64)] = &[
 const EFFECTIVE_HOODI: (&[u64], &[u64]) = (&[], &[1742999832, 1761677592, 1762365720, 1762955544]);
 
 /// Validation cases `(legacy_no_time_forks, head, time, remote_hash, remote_next, error)`.
-const VALIDATION: &[(bool, u64, u64, &str, u64, Option<ForkIdError>)] = &[
+/// One validation row.
+type ValidationCase = (bool, u64, u64, &'static str, u64, Option<ForkIdError>);
+
+const VALIDATION: &[ValidationCase] = &[
     (true, 15050000, 0, "f0afd0e3", 0, None), // Local is mainnet Gray Glacier, remote announces the same. No future fork is announced.
     (true, 15050000, 0, "f0afd0e3", 18446744073709551615, None), // Local is mainnet Gray Glacier, remote announces the same. Remote also announces a next fork at block 0xffffffff, but that is uncertain.
     (true, 7279999, 0, "a00bc324", 0, None), // Local is mainnet currently in Byzantium only (so it's aware of Petersburg), remote announces also Byzantium, but it's not yet aware of Petersburg (e.g. non updated node before the fork). In this case we don't know if Petersburg passed yet or not.

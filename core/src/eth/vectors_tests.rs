@@ -6,6 +6,7 @@
 //! - fork ids: go-ethereum `core/forkid/forkid_test.go` (`TestCreation`, `TestValidation`,
 //!   `TestEncoding`, `TestTimeBasedForkInGenesis`) at the same commit, and the test cases of
 //!   EIP-2124 (ethereum/EIPs f767a1e8078e17c9b381a91d35a09492189ede1b).
+//!
 //! The senders of the two shared transactions come from go-ethereum
 //! `core/types/transaction_signing_test.go` (`TestEIP155SigningVitalik`).
 
