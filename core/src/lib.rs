@@ -19,12 +19,16 @@
 //! - [`peers`]: the peer manager (admission, dialing, reputation, bans, rate limits).
 //! - [`protocol`]: pluggable sub-protocols (the `Protocol` trait and the registry routing to them).
 //! - [`driver`]: synchronous buffer helpers shared by every runtime.
+//! - [`host`]: the sans-IO node composing peer manager, protocols, discovery and sessions.
+//! - [`metrics`]: counters the host keeps for the node to export.
+//! - [`eth`]: the eth/68 + eth/69 wire layer (messages, Status, fork id, blocks, transactions).
 
 pub mod crypto;
 pub mod discv4;
 pub mod driver;
 pub mod enode;
 pub mod enr;
+pub mod eth;
 pub mod host;
 pub mod metrics;
 pub mod netutil;

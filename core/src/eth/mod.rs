@@ -1,0 +1,49 @@
+//! The eth wire protocol, eth/68 and eth/69: sans-IO codecs and the pure checks the eth
+//! protocol machine builds on.
+//!
+//! Files (one job each):
+//! - [`version`]: supported versions and their message counts.
+//! - [`messages`]: [`EthMessage`], every message with its id; `decode(version, id, payload)`.
+//! - [`status`]: the Status handshake of both versions and [`validate_status`].
+//! - [`forkid`]: EIP-2124 fork ids and the validation filter.
+//! - [`chainspec`]: network ids, genesis and fork schedules (mainnet, sepolia, holesky,
+//!   hoodi, and the paxeer devnet).
+//! - [`block`]: headers, bodies, blocks, their hashes and the body-against-header check.
+//! - [`receipts`]: receipts in the eth/68 and eth/69 forms, blooms, the receipts root.
+//! - [`tx`]: typed transactions (legacy, 2930, 1559, 4844 with/without sidecar, 7702),
+//!   hashes, signing hashes and sender recovery.
+//! - [`trie`]: the ordered Merkle-Patricia root used for the block roots.
+//! - [`primitives`]: hashes, addresses, blooms, 256-bit integers.
+//! - [`error`]: [`EthDecodeError`] and the size limits.
+//! - `rlp`: the strict RLP reader and writer behind all of the above (crate-private).
+
+pub mod block;
+pub mod chainspec;
+pub mod error;
+pub mod forkid;
+pub mod messages;
+pub mod primitives;
+pub mod receipts;
+pub(crate) mod rlp;
+pub mod status;
+pub mod trie;
+pub mod tx;
+pub mod version;
+
+pub use block::{validate_body, Block, BlockBody, BodyError, Header, Withdrawal};
+pub use chainspec::ChainSpec;
+pub use error::{EthDecodeError, MAX_MESSAGE_BYTES, MAX_OBJECTS_PER_MESSAGE};
+pub use forkid::{ForkFilter, ForkId, ForkIdError, Head};
+pub use messages::EthMessage;
+pub use primitives::{Address, B256, U256};
+pub use rlp::RlpError;
+pub use status::{validate_status, LocalStatus, Status, StatusError};
+pub use tx::{PooledTransaction, Transaction, TxType};
+pub use version::EthVersion;
+
+#[cfg(test)]
+mod forkid_vectors_tests;
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod vectors_tests;
