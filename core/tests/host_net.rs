@@ -388,3 +388,76 @@ fn crossed_dials_leave_exactly_one_connection_on_both_sides() {
         assert_eq!(net.peer_split(a), (ai, ao), "seed {seed}: stays connected");
     }
 }
+
+/// One instance serving `echo/1` (3 messages) and `echo/2` (4 messages).
+struct Echo2 {
+    negotiated: Vec<Capability>,
+}
+
+impl Protocol for Echo2 {
+    fn spec(&self) -> ProtocolSpec {
+        ProtocolSpec {
+            cap: Capability::new("echo", 2),
+            message_count: 4,
+        }
+    }
+    fn specs(&self) -> Vec<ProtocolSpec> {
+        vec![self.spec(), Echo.spec()]
+    }
+    fn on_connected(&mut self, ctx: &mut ProtocolContext<'_>, peer: PeerId, info: &PeerInfo) {
+        self.negotiated.push(info.cap.clone());
+        // Message 3 exists in echo/2 only.
+        let v2_only = ctx.send(peer, 3, vec![]);
+        ctx.emit(Box::new((info.cap.clone(), v2_only.is_ok())))
+            .unwrap();
+    }
+    fn on_message(&mut self, _: &mut ProtocolContext<'_>, _: PeerId, _: u64, _: &[u8]) {}
+    fn on_disconnected(&mut self, _: &mut ProtocolContext<'_>, _: PeerId) {}
+}
+
+#[test]
+fn one_protocol_instance_serves_two_versions_and_each_peer_gets_the_highest_shared() {
+    let mut net = HostNet::new(30, ms(5));
+    let multi = net.add(NodeSpec::new(
+        cfg(50),
+        vec![Box::new(Echo2 {
+            negotiated: Vec::new(),
+        })],
+    ));
+    let old = net.add(echo_node(50));
+    let new = net.add(NodeSpec::new(
+        cfg(50),
+        vec![Box::new(Echo2 {
+            negotiated: Vec::new(),
+        })],
+    ));
+    let (mid, maddr) = (net.id(multi), net.nodes[multi].addr);
+    for d in [old, new] {
+        let now = net.now;
+        net.host(d).add_static(now, mid, maddr).unwrap();
+        net.drain(d);
+    }
+    net.run_for(Duration::from_secs(1));
+    assert_eq!(net.peer_split(multi), (2, 0));
+    let seen: Vec<(Capability, bool)> = net.nodes[multi]
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            HostEvent::Protocol { event, .. } => {
+                event.downcast_ref::<(Capability, bool)>().cloned()
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(
+        seen.contains(&(Capability::new("echo", 1), false)),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&(Capability::new("echo", 2), true)),
+        "{seen:?}"
+    );
+    let id = echo_id(&net, multi);
+    let p = net.nodes[multi].host.protocol::<Echo2>(id).unwrap();
+    assert_eq!(p.negotiated.len(), 2);
+}

@@ -58,7 +58,15 @@ impl Host {
                     HostMetrics::bump(&mut self.metrics.drops, "peer gone");
                     return;
                 };
-                let (protocol, version) = name(self, protocol);
+                // The negotiated version (a protocol may serve several).
+                let negotiated = self.conns.get(&conn).and_then(|c| match &c.phase {
+                    Phase::Established { caps, .. } => caps.get(cap).map(|s| s.cap.clone()),
+                    _ => None,
+                });
+                let (protocol, version) = match negotiated {
+                    Some(c) => (c.name, c.version),
+                    None => name(self, protocol),
+                };
                 let key = TrafficKey {
                     protocol,
                     version,

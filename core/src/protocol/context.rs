@@ -150,28 +150,26 @@ pub enum ProtocolError {
 pub struct ProtocolContext<'a> {
     now: Instant,
     protocol: ProtocolId,
-    message_count: u64,
-    peers: &'a BTreeMap<PeerId, CapId>,
+    peers: &'a BTreeMap<PeerId, (CapId, u64)>,
     actions: &'a mut VecDeque<ProtocolAction>,
     recorded: usize,
     max_actions: usize,
 }
 
 impl<'a> ProtocolContext<'a> {
-    /// A context for `protocol` (with `message_count` ids) whose negotiated peers are `peers`,
-    /// recording at most `max_actions` actions into `actions`.
+    /// A context for `protocol` whose negotiated peers are `peers` (with the message count
+    /// of the version each negotiated), recording at most `max_actions` actions into
+    /// `actions`.
     pub(crate) fn new(
         now: Instant,
         protocol: ProtocolId,
-        message_count: u64,
-        peers: &'a BTreeMap<PeerId, CapId>,
+        peers: &'a BTreeMap<PeerId, (CapId, u64)>,
         actions: &'a mut VecDeque<ProtocolAction>,
         max_actions: usize,
     ) -> Self {
         Self {
             now,
             protocol,
-            message_count,
             peers,
             actions,
             recorded: 0,
@@ -206,24 +204,24 @@ impl<'a> ProtocolContext<'a> {
 
     /// Sends message `msg_id` (relative to this protocol) to `peer`.
     ///
-    /// Refused when the peer is not connected on this protocol, the id is out of range, or
-    /// the call's action budget is spent.
+    /// Refused when the peer is not connected on this protocol, the id is out of range for
+    /// the version it negotiated, or the call's action budget is spent.
     pub fn send(
         &mut self,
         peer: PeerId,
         msg_id: u64,
         payload: Vec<u8>,
     ) -> Result<(), ProtocolError> {
-        if msg_id >= self.message_count {
-            return Err(ProtocolError::MessageIdOutOfRange {
-                msg_id,
-                message_count: self.message_count,
-            });
-        }
-        let cap = *self
+        let (cap, message_count) = *self
             .peers
             .get(&peer)
             .ok_or(ProtocolError::NotConnected(peer))?;
+        if msg_id >= message_count {
+            return Err(ProtocolError::MessageIdOutOfRange {
+                msg_id,
+                message_count,
+            });
+        }
         self.record(ProtocolAction::Send {
             protocol: self.protocol,
             peer,

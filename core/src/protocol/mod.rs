@@ -51,6 +51,13 @@ pub trait Protocol: Send + std::any::Any {
     /// after registration.
     fn spec(&self) -> ProtocolSpec;
 
+    /// Every version this protocol serves, e.g. eth/68 and eth/69 from one instance (the
+    /// peer negotiates the highest shared one; [`PeerInfo::cap`] says which). Defaults to
+    /// [`spec`](Self::spec) alone; `spec` is always included.
+    fn specs(&self) -> Vec<ProtocolSpec> {
+        vec![self.spec()]
+    }
+
     /// ENR entries (key, value already RLP-encoded) the host adds to the local record, e.g.
     /// eth's `eth` fork-id entry (EIP-2124). None by default.
     fn enr_entries(&self) -> Vec<(Vec<u8>, Vec<u8>)> {

@@ -46,10 +46,12 @@ pub enum RegistryError {
 
 /// One registered protocol with the peers it is connected to.
 struct Entry {
-    spec: ProtocolSpec,
+    /// Every version the protocol serves, the primary (first) one included.
+    specs: Vec<ProtocolSpec>,
     protocol: Box<dyn Protocol>,
-    /// Connected peers and the session's handle of this protocol's capability.
-    peers: BTreeMap<PeerId, CapId>,
+    /// Connected peers: the session's handle of the negotiated capability and that
+    /// version's message count.
+    peers: BTreeMap<PeerId, (CapId, u64)>,
 }
 
 /// The registered protocols of a host, and the routing between them and the sessions.
@@ -107,19 +109,30 @@ impl ProtocolRegistry {
     /// messages, and one whose name could not be sent in Hello. Several versions of one name
     /// (e.g. eth/68 and eth/69) may be registered; negotiation picks the highest shared one.
     pub fn register(&mut self, protocol: Box<dyn Protocol>) -> Result<ProtocolId, RegistryError> {
-        let spec = protocol.spec();
-        if spec.cap.name.is_empty() || !spec.cap.name.is_ascii() {
-            return Err(RegistryError::InvalidName(spec.cap.name));
+        let mut specs = vec![protocol.spec()];
+        for extra in protocol.specs() {
+            if !specs.iter().any(|s| s.cap == extra.cap) {
+                specs.push(extra);
+            }
         }
-        if spec.message_count == 0 {
-            return Err(RegistryError::NoMessages(spec.cap));
-        }
-        if self.entries.iter().any(|e| e.spec.cap == spec.cap) {
-            return Err(RegistryError::Duplicate(spec.cap));
+        for spec in &specs {
+            if spec.cap.name.is_empty() || !spec.cap.name.is_ascii() {
+                return Err(RegistryError::InvalidName(spec.cap.name.clone()));
+            }
+            if spec.message_count == 0 {
+                return Err(RegistryError::NoMessages(spec.cap.clone()));
+            }
+            if self
+                .entries
+                .iter()
+                .any(|e| e.specs.iter().any(|s| s.cap == spec.cap))
+            {
+                return Err(RegistryError::Duplicate(spec.cap.clone()));
+            }
         }
         let id = ProtocolId(self.entries.len());
         self.entries.push(Entry {
-            spec,
+            specs,
             protocol,
             peers: BTreeMap::new(),
         });
@@ -129,7 +142,10 @@ impl ProtocolRegistry {
     /// The registered protocols' specs in registration order: what the host advertises in
     /// Hello (`SessionConfig::protocols`).
     pub fn specs(&self) -> Vec<ProtocolSpec> {
-        self.entries.iter().map(|e| e.spec.clone()).collect()
+        self.entries
+            .iter()
+            .flat_map(|e| e.specs.iter().cloned())
+            .collect()
     }
 
     /// The ENR entries of every protocol, sorted by key as ENR requires; when two protocols
@@ -144,9 +160,9 @@ impl ProtocolRegistry {
         out.into_iter().collect()
     }
 
-    /// The protocol registered under `id`'s spec.
+    /// The primary spec of the protocol registered under `id` (its `spec()`).
     pub fn spec(&self, id: ProtocolId) -> Option<&ProtocolSpec> {
-        self.entries.get(id.0).map(|e| &e.spec)
+        self.entries.get(id.0).and_then(|e| e.specs.first())
     }
 
     /// How many protocols are registered.
@@ -163,7 +179,7 @@ impl ProtocolRegistry {
     pub fn find(&self, cap: &Capability) -> Option<ProtocolId> {
         self.entries
             .iter()
-            .position(|e| &e.spec.cap == cap)
+            .position(|e| e.specs.iter().any(|s| &s.cap == cap))
             .map(ProtocolId)
     }
 
@@ -208,12 +224,17 @@ impl ProtocolRegistry {
         let mut routes = BTreeMap::new();
         let mut connected = Vec::new();
         for (cap_id, shared) in caps.iter() {
-            let Some(index) = self.entries.iter().position(|e| e.spec.cap == shared.cap) else {
+            let Some(index) = self
+                .entries
+                .iter()
+                .position(|e| e.specs.iter().any(|s| s.cap == shared.cap))
+            else {
                 continue;
             };
             routes.insert(cap_id, ProtocolId(index));
             connected.push((
                 index,
+                shared.message_count,
                 PeerInfo {
                     id: peer,
                     direction,
@@ -227,10 +248,10 @@ impl ProtocolRegistry {
         }
         self.peers.insert(peer, routes);
         let count = connected.len();
-        for (index, info) in connected {
+        for (index, message_count, info) in connected {
             // Registered before the call so the protocol may send at once.
             if let Some(e) = self.entries.get_mut(index) {
-                e.peers.insert(peer, info.cap_id);
+                e.peers.insert(peer, (info.cap_id, message_count));
             }
             self.call(now, index, |proto, ctx| {
                 proto.on_connected(ctx, peer, &info)
@@ -322,7 +343,6 @@ impl ProtocolRegistry {
         let mut ctx = ProtocolContext::new(
             now,
             ProtocolId(index),
-            entry.spec.message_count,
             &entry.peers,
             &mut self.actions,
             self.max_actions_per_call,
