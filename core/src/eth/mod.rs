@@ -2,6 +2,8 @@
 //! protocol machine builds on.
 //!
 //! Files (one job each):
+//! - [`app`]: what the protocol needs from the node: [`app::ChainReader`],
+//!   [`app::BlockImporter`], [`app::TxPool`].
 //! - [`version`]: supported versions and their message counts.
 //! - [`messages`]: [`EthMessage`], every message with its id; `decode(version, id, payload)`.
 //! - [`status`]: the Status handshake of both versions and [`validate_status`].
@@ -17,6 +19,7 @@
 //! - [`error`]: [`EthDecodeError`] and the size limits.
 //! - `rlp`: the strict RLP reader and writer behind all of the above (crate-private).
 
+pub mod app;
 pub mod block;
 pub mod chainspec;
 pub mod error;
