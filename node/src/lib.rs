@@ -16,6 +16,7 @@ mod cmd_rlpx;
 mod cmd_run;
 mod daemon;
 mod datadir;
+pub mod eth;
 mod keyfile;
 mod nodedb;
 mod output;

@@ -1,0 +1,13 @@
+//! The node's embedded eth application side, so the daemon and the devnet work alone: a
+//! bounded in-memory transaction pool, a block store in the data directory, and chain
+//! selection (`--chain devnet|mainnet|sepolia|FILE`).
+//!
+//! - `pool.rs`: [`pool::MemoryTxPool`].
+//! - `chain.rs`: [`chain::ChainStore`].
+//! - `spec.rs`: [`spec::load_chain`], the custom chain file format.
+//! - `txgen.rs`: signed transactions for traffic generation.
+
+pub mod chain;
+pub mod pool;
+pub mod spec;
+pub mod txgen;
