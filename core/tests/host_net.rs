@@ -461,3 +461,28 @@ fn one_protocol_instance_serves_two_versions_and_each_peer_gets_the_highest_shar
     let p = net.nodes[multi].host.protocol::<Echo2>(id).unwrap();
     assert_eq!(p.negotiated.len(), 2);
 }
+
+#[test]
+fn a_node_that_never_dials_discovered_nodes_still_keeps_its_static_peers() {
+    let mut net = HostNet::new(31, ms(5));
+    let mut c = cfg(2);
+    c.peers.no_dial = true;
+    let hub = net.add(NodeSpec::new(c, vec![Box::new(Echo)]));
+    let friend = net.add(echo_node(50));
+    let inbound: Vec<usize> = (0..3).map(|_| net.add(echo_node(50))).collect();
+    // The hub's operator adds a static peer at runtime (admin_addPeer).
+    let (now, fid, faddr) = (net.now, net.id(friend), net.nodes[friend].addr);
+    net.host(hub).add_static(now, fid, faddr).unwrap();
+    net.drain(hub);
+    net.run_for(ms(500));
+    assert_eq!(net.peer_split(hub), (0, 1));
+    let (hid, haddr) = (net.id(hub), net.nodes[hub].addr);
+    for &i in &inbound {
+        let now = net.now;
+        net.host(i).add_static(now, hid, haddr).unwrap();
+        net.drain(i);
+    }
+    net.run_for(Duration::from_secs(5));
+    // One slot left, taken by one inbound peer: the total limit holds.
+    assert_eq!(net.peer_split(hub), (1, 1));
+}

@@ -190,6 +190,9 @@ impl PeerManager {
             Direction::Inbound if self.count(direction) >= self.cfg.max_inbound() => {
                 Err(AdmissionError::TooManyInbound)
             }
+            // Without dialing of our own, the only outbound peers are static ones, which
+            // take any free slot (the total was checked above).
+            Direction::Outbound if self.cfg.no_dial && self.dials.is_static(&peer) => Ok(()),
             Direction::Outbound if self.count(direction) >= self.cfg.max_outbound() => {
                 Err(AdmissionError::TooManyOutbound)
             }

@@ -40,7 +40,8 @@ pub struct PeerManagerConfig {
     /// One in `dial_ratio` peers is dialed by us; 0 means the default (3), as in
     /// go-ethereum.
     pub dial_ratio: usize,
-    /// Never dial (go-ethereum `NoDial`): all slots are inbound.
+    /// Never dial discovered nodes (go-ethereum with `--nodiscover`): all slots are inbound,
+    /// except those static peers take (they are still dialed).
     pub no_dial: bool,
     /// Most inbound connections in their handshake at once.
     pub max_pending_inbound: usize,

@@ -112,6 +112,8 @@ pub(crate) struct DialBudget {
     pub(crate) total: usize,
     /// Of those, dials of peers that are not trusted (they need a free outbound slot).
     pub(crate) untrusted: usize,
+    /// Whether discovery candidates may be dialed (false: static peers only).
+    pub(crate) candidates: bool,
 }
 
 /// Dial candidates, static peers, dials in flight and their histories.
@@ -255,6 +257,7 @@ impl DialScheduler {
         let DialBudget {
             mut total,
             mut untrusted,
+            candidates,
         } = budget;
         let mut picks = Vec::new();
         for (id, t) in &self.statics {
@@ -274,7 +277,7 @@ impl DialScheduler {
                 untrusted -= 1;
             }
         }
-        let wanted = total.min(untrusted);
+        let wanted = if candidates { total.min(untrusted) } else { 0 };
         if wanted > 0 {
             let mut pool: Vec<(PeerId, SocketAddr)> = self
                 .candidates
@@ -489,6 +492,7 @@ mod tests {
         DialBudget {
             total: n,
             untrusted: n,
+            candidates: true,
         }
     }
 
@@ -538,6 +542,7 @@ mod tests {
             DialBudget {
                 total: 5,
                 untrusted: 0,
+                candidates: true,
             },
             &cfg,
             |p| *p == peer(9),

@@ -465,8 +465,12 @@ impl PeerManager {
     /// Starts as many dials as the limits allow. Outbound capacity follows go-ethereum: at
     /// most twice the free outbound slots may be dialing (some dials fail), within
     /// [`DialConfig::max_concurrent`]; trusted static peers need no free slot.
+    ///
+    /// With `no_dial`, discovery candidates are never dialed but static peers still are
+    /// (go-ethereum dials static nodes with `--nodiscover` too); they need a free peer slot
+    /// rather than an outbound one.
     fn fill_dial_slots(&mut self, now: Instant) {
-        if self.cfg.no_dial || self.shutting_down {
+        if self.shutting_down {
             return;
         }
         let dialing = self.dials.dialing_len();
@@ -474,11 +478,15 @@ impl PeerManager {
         if total == 0 {
             return;
         }
-        let free_outbound = self
-            .cfg
-            .max_outbound()
-            .saturating_sub(self.count(Direction::Outbound))
-            .min(self.cfg.max_peers.saturating_sub(self.peer_count()));
+        let free_peers = self.cfg.max_peers.saturating_sub(self.peer_count());
+        let free_outbound = if self.cfg.no_dial {
+            free_peers
+        } else {
+            self.cfg
+                .max_outbound()
+                .saturating_sub(self.count(Direction::Outbound))
+                .min(free_peers)
+        };
         let untrusted = free_outbound
             .saturating_mul(2)
             .saturating_sub(dialing)
@@ -499,7 +507,11 @@ impl PeerManager {
         };
         let picks = self.dials.plan(
             now,
-            DialBudget { total, untrusted },
+            DialBudget {
+                total,
+                untrusted,
+                candidates: !self.cfg.no_dial,
+            },
             &cfg.dial,
             |id| trusted.contains(id),
             blocked,

@@ -283,9 +283,9 @@ fn assemble(
         max_pending_inbound: cfg.max_pending,
         dial_ratio: cfg.dial_ratio,
         netrestrict: cfg.netrestrict.clone(),
-        // With neither discovery nor static peers there is nobody to dial: every slot goes
-        // to inbound peers, as go-ethereum's `maxDialedConns` is 0 with --nodiscover.
-        no_dial: udp_addr.is_none() && cfg.static_nodes.is_empty(),
+        // Without discovery only static peers are dialed; every other slot goes to inbound
+        // peers, as go-ethereum's `maxDialedConns` is 0 with --nodiscover.
+        no_dial: udp_addr.is_none(),
         ..PeerManagerConfig::default()
     };
     let host_cfg = HostConfig {
