@@ -224,6 +224,16 @@ fn tokio_and_smol_daemons_find_and_list_each_other_then_part_gracefully() {
     assert!(wait_until(Duration::from_secs(10), || {
         metric(&a.metrics(), "p2p_ingress_messages_total{protocol=\"ping\"") >= 1.0
     }));
+    // Discovery traffic is counted by packet type.
+    let m = a.metrics();
+    assert!(
+        metric(
+            &m,
+            "p2p_discovery_packets_total{direction=\"in\",kind=\"ping\"}"
+        ) >= 1.0,
+        "{m}"
+    );
+    assert!(metric(&m, "p2p_discovery_table_nodes{bucket=") >= 0.0);
     // a leaves: b hears "client quitting".
     assert!(a.interrupt().success());
     assert!(wait_until(Duration::from_secs(10), || b.peers().is_empty()));

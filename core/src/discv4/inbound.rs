@@ -47,6 +47,7 @@ impl Discv4 {
             return;
         }
         let sender = decoded.sender;
+        super::count_kind(&mut self.stats.received_by_kind, decoded.packet.kind());
         match decoded.packet {
             Packet::Ping(p) => self.on_ping(now, from, sender, decoded.hash, &p),
             Packet::Pong(p) => self.on_pong(now, from, sender, &p),

@@ -207,6 +207,28 @@ pub struct Discv4Stats {
     pub unbonded: u64,
     /// Requests refused, or datagrams and events dropped, because a bounded queue was full.
     pub overloaded: u64,
+    /// Valid packets received, by type (index = wire type − 1: ping, pong, findnode,
+    /// neighbors, enrrequest, enrresponse).
+    pub received_by_kind: [u64; 6],
+    /// Packets sent, by type (same indexing).
+    pub sent_by_kind: [u64; 6],
+}
+
+/// The metric names of the packet types, indexed as [`Discv4Stats::received_by_kind`].
+pub const PACKET_KIND_NAMES: [&str; 6] = [
+    "ping",
+    "pong",
+    "findnode",
+    "neighbors",
+    "enrrequest",
+    "enrresponse",
+];
+
+/// Adds one to the counter of `kind` (a wire type byte) in `by_kind`.
+fn count_kind(by_kind: &mut [u64; 6], kind: u8) {
+    if let Some(c) = by_kind.get_mut(usize::from(kind).wrapping_sub(1)) {
+        *c += 1;
+    }
 }
 
 /// Nodes taken from the database at start (go-ethereum `seedCount`).

@@ -34,6 +34,7 @@ impl Discv4 {
             self.stats.overloaded += 1;
         } else {
             self.stats.packets_out += 1;
+            super::count_kind(&mut self.stats.sent_by_kind, packet.kind());
             self.transmit.push_back((to, bytes));
         }
         hash

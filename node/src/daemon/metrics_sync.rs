@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use paxeer_p2p_core::discv4::Discv4Stats;
+use paxeer_p2p_core::discv4::{Discv4Stats, PACKET_KIND_NAMES};
 use paxeer_p2p_core::host::{ConnFailure, Host, HostEvent};
 use paxeer_p2p_core::metrics::HostMetrics;
 use paxeer_p2p_core::peers::BanTarget;
@@ -145,9 +145,22 @@ impl MetricsSync {
         }
         m.set_bucket_sizes(&now.buckets);
         let (cur, prev) = (&now.disc, &last.disc);
+        for (i, kind) in PACKET_KIND_NAMES.iter().enumerate() {
+            for (dir_in, c, p) in [
+                (true, &cur.received_by_kind, &prev.received_by_kind),
+                (false, &cur.sent_by_kind, &prev.sent_by_kind),
+            ] {
+                let d = c
+                    .get(i)
+                    .copied()
+                    .unwrap_or(0)
+                    .saturating_sub(p.get(i).copied().unwrap_or(0));
+                if d > 0 {
+                    m.discovery_packet(dir_in, kind, d);
+                }
+            }
+        }
         for (dir_in, kind, c, p) in [
-            (true, "all", cur.packets_in, prev.packets_in),
-            (false, "all", cur.packets_out, prev.packets_out),
             (true, "invalid", cur.invalid, prev.invalid),
             (true, "unsolicited", cur.unsolicited, prev.unsolicited),
             (true, "rate_limited", cur.rate_limited, prev.rate_limited),
