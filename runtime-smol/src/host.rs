@@ -5,32 +5,21 @@
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures_lite::future;
 use futures_lite::io::{AsyncReadExt, AsyncWriteExt};
 use paxeer_p2p_core::driver::discovery::MAX_DATAGRAM;
-use paxeer_p2p_core::driver::host::{ConnCommand, ConnSink, DialJob, FromConn, HostDriver};
+use paxeer_p2p_core::driver::host::{
+    ConnCommand, ConnSink, DialJob, FromConn, HostDriver, CALLS, CONN_COMMANDS, DIAL_TIMEOUT,
+    FROM_CONNS,
+};
 use paxeer_p2p_core::driver::{os_seed, HandleError, SessionDriver, Wake};
 use paxeer_p2p_core::host::{ConnId, Host, HostEvent};
 use paxeer_p2p_core::peers::DialFailure;
 use paxeer_p2p_core::session::{Session, SessionConfig};
 use smol::net::{TcpListener, TcpStream};
 use smol::Async;
-
-/// How long a dial may take to open TCP (go-ethereum's `defaultDialTimeout`); the RLPx
-/// handshake then has the session's own handshake timeout.
-pub const DIAL_TIMEOUT: Duration = Duration::from_secs(15);
-/// Commands buffered from the host task to one connection task.
-const CONN_COMMANDS: usize = 256;
-/// Messages buffered from all connection tasks to the host task (backpressure beyond).
-const FROM_CONNS: usize = 1024;
-/// Application calls buffered for the host task.
-const CALLS: usize = 64;
-/// After shutdown, how long the host task waits for sessions to say goodbye.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
-/// How soon the loop comes back when control commands wait for a full channel.
-const RETRY_DELAY: Duration = Duration::from_millis(10);
 
 /// A connection task's command channel, as the host driver sees it.
 #[derive(Debug)]
@@ -196,7 +185,6 @@ async fn run<F>(
     let (from_tx, from_rx) = async_channel::bounded::<FromConn>(FROM_CONNS);
     let mut buf = vec![0u8; MAX_DATAGRAM * 2];
     let mut calls_open = true;
-    let mut give_up: Option<Instant> = None;
     loop {
         let dials = drv.drain(
             |to, bytes| {
@@ -212,20 +200,10 @@ async fn run<F>(
             drv.register(job.conn, Sink(tx));
             smol::spawn(dial(job, cfg.clone(), rx, from_tx.clone())).detach();
         }
-        if drv.is_finished() || give_up.is_some_and(|t| Instant::now() >= t) {
+        if drv.should_stop(Instant::now()) {
             break;
         }
-        if drv.host().is_shutting_down() && give_up.is_none() {
-            give_up = Some(Instant::now() + SHUTDOWN_GRACE);
-        }
-        let mut deadline = drv.deadline();
-        if drv.has_retries() {
-            let soon = Instant::now() + RETRY_DELAY;
-            deadline = Some(deadline.map_or(soon, |d| d.min(soon)));
-        }
-        if let Some(g) = give_up {
-            deadline = Some(deadline.map_or(g, |d| d.min(g)));
-        }
+        let deadline = drv.wake_at(Instant::now());
         let accept = async { HostWake::Accepted(listener.accept().await) };
         let datagram = async {
             match udp.as_ref() {

@@ -5,10 +5,13 @@
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use paxeer_p2p_core::driver::discovery::MAX_DATAGRAM;
-use paxeer_p2p_core::driver::host::{ConnCommand, ConnSink, DialJob, FromConn, HostDriver};
+use paxeer_p2p_core::driver::host::{
+    ConnCommand, ConnSink, DialJob, FromConn, HostDriver, CALLS, CONN_COMMANDS, DIAL_TIMEOUT,
+    FROM_CONNS,
+};
 use paxeer_p2p_core::driver::{os_seed, HandleError, SessionDriver, Wake};
 use paxeer_p2p_core::host::{ConnId, Host, HostEvent};
 use paxeer_p2p_core::peers::DialFailure;
@@ -16,20 +19,6 @@ use paxeer_p2p_core::session::{Session, SessionConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{mpsc, oneshot};
-
-/// How long a dial may take to open TCP (go-ethereum's `defaultDialTimeout`); the RLPx
-/// handshake then has the session's own handshake timeout.
-pub const DIAL_TIMEOUT: Duration = Duration::from_secs(15);
-/// Commands buffered from the host task to one connection task.
-const CONN_COMMANDS: usize = 256;
-/// Messages buffered from all connection tasks to the host task (backpressure beyond).
-const FROM_CONNS: usize = 1024;
-/// Application calls buffered for the host task.
-const CALLS: usize = 64;
-/// After shutdown, how long the host task waits for sessions to say goodbye.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
-/// How soon the loop comes back when control commands wait for a full channel.
-const RETRY_DELAY: Duration = Duration::from_millis(10);
 
 /// A connection task's command channel, as the host driver sees it.
 #[derive(Debug)]
@@ -194,7 +183,6 @@ async fn run<F>(
     let (from_tx, mut from_rx) = mpsc::channel::<FromConn>(FROM_CONNS);
     let mut buf = vec![0u8; MAX_DATAGRAM * 2];
     let mut calls_open = true;
-    let mut give_up: Option<Instant> = None;
     loop {
         let dials = drv.drain(
             |to, bytes| {
@@ -209,20 +197,10 @@ async fn run<F>(
             drv.register(job.conn, Sink(tx));
             tokio::spawn(dial(job, cfg.clone(), rx, from_tx.clone()));
         }
-        if drv.is_finished() || give_up.is_some_and(|t| Instant::now() >= t) {
+        if drv.should_stop(Instant::now()) {
             break;
         }
-        if drv.host().is_shutting_down() && give_up.is_none() {
-            give_up = Some(Instant::now() + SHUTDOWN_GRACE);
-        }
-        let mut deadline = drv.deadline();
-        if drv.has_retries() {
-            let soon = Instant::now() + RETRY_DELAY;
-            deadline = Some(deadline.map_or(soon, |d| d.min(soon)));
-        }
-        if let Some(g) = give_up {
-            deadline = Some(deadline.map_or(g, |d| d.min(g)));
-        }
+        let deadline = drv.wake_at(Instant::now());
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, remote)) => {

@@ -19,7 +19,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::host::{ConnId, Host, HostAction, HostEvent};
 use crate::peers::{AdmissionError, DialFailure};
@@ -27,6 +27,20 @@ use crate::session::SessionEvent;
 use crate::types::PeerId;
 
 use super::Command;
+
+/// How long a dial may take to open TCP (go-ethereum's `defaultDialTimeout`); the RLPx
+/// handshake then has the session's own handshake timeout.
+pub const DIAL_TIMEOUT: Duration = Duration::from_secs(15);
+/// Commands buffered from the host task to one connection task.
+pub const CONN_COMMANDS: usize = 256;
+/// Messages buffered from all connection tasks to the host task (backpressure beyond).
+pub const FROM_CONNS: usize = 1024;
+/// Application calls buffered for the host task.
+pub const CALLS: usize = 64;
+/// After shutdown, how long the host task waits for sessions to say goodbye.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+/// How soon the loop comes back when control commands wait for a full channel.
+pub const RETRY_DELAY: Duration = Duration::from_millis(10);
 
 /// What the host tells a connection task.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +96,8 @@ pub struct HostDriver<S: ConnSink> {
     /// must never be lost, unlike a message the peer's slowness costs).
     retry: BTreeMap<ConnId, Vec<ConnCommand>>,
     backlog_drops: u64,
+    /// After a shutdown, when the loop stops even if sessions linger.
+    give_up: Option<Instant>,
 }
 
 impl<S: ConnSink> HostDriver<S> {
@@ -93,6 +109,7 @@ impl<S: ConnSink> HostDriver<S> {
             locals: BTreeMap::new(),
             retry: BTreeMap::new(),
             backlog_drops: 0,
+            give_up: None,
         }
     }
 
@@ -175,6 +192,25 @@ impl<S: ConnSink> HostDriver<S> {
     /// True once the host shut down and every connection ended.
     pub fn is_finished(&self) -> bool {
         self.host.is_finished()
+    }
+
+    /// Whether the loop should stop at `now`: the host finished, or it shut down more than
+    /// [`SHUTDOWN_GRACE`] ago and some session is still lingering.
+    pub fn should_stop(&mut self, now: Instant) -> bool {
+        if self.host.is_shutting_down() && self.give_up.is_none() {
+            self.give_up = Some(now + SHUTDOWN_GRACE);
+        }
+        self.is_finished() || self.give_up.is_some_and(|t| now >= t)
+    }
+
+    /// When the loop must wake at the latest: the host's deadline, soon if control
+    /// commands wait for a full channel, and the shutdown grace's end.
+    pub fn wake_at(&self, now: Instant) -> Option<Instant> {
+        let retry = self.has_retries().then(|| now + RETRY_DELAY);
+        [self.deadline(), retry, self.give_up]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Moves the host's output out: datagrams to `send`, events to `on_event` (with the host
