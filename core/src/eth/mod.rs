@@ -17,6 +17,8 @@
 //! - [`trie`]: the ordered Merkle-Patricia root used for the block roots.
 //! - [`primitives`]: hashes, addresses, blooms, 256-bit integers.
 //! - [`error`]: [`EthDecodeError`] and the size limits.
+//! - [`service`]: the protocol machine ([`service::EthProtocol`]): handshake, serving,
+//!   transaction propagation and fetching, block propagation.
 //! - `rlp`: the strict RLP reader and writer behind all of the above (crate-private).
 
 pub mod app;
@@ -28,6 +30,7 @@ pub mod messages;
 pub mod primitives;
 pub mod receipts;
 pub(crate) mod rlp;
+pub mod service;
 pub mod status;
 pub mod trie;
 pub mod tx;
