@@ -16,6 +16,7 @@ use crate::daemon::{
     metrics_sync::{event_observer, MetricsSync},
     start_node, KeySource, NodeConfig, Rt,
 };
+use crate::eth::spec::load_chain;
 use crate::logging;
 use crate::metrics::{metrics_handler, Metrics};
 use crate::output::Output;
@@ -43,6 +44,7 @@ fn node_config(s: &Settings, datadir: std::path::PathBuf) -> NodeConfig {
         config::Nat::None => None,
     };
     cfg.runtime = s.runtime;
+    cfg.network_id = s.network_id;
     cfg
 }
 
@@ -64,7 +66,8 @@ pub fn run(args: RunArgs, out: Output) -> Result<(), String> {
         (None, Some(t)) => t.path().to_path_buf(),
         (None, None) => return Err("no data directory".into()),
     };
-    let cfg = node_config(&settings, datadir);
+    let mut cfg = node_config(&settings, datadir);
+    cfg.chain = load_chain(settings.chain.as_deref())?;
     let rt = Rt::new(settings.runtime)?;
     let metrics = Arc::new(Metrics::new());
     let node = start_node(&cfg, &rt, vec![event_observer(metrics.clone())])?;
@@ -76,11 +79,14 @@ pub fn run(args: RunArgs, out: Output) -> Result<(), String> {
         udp = ?node.udp_addr,
         runtime = ?settings.runtime,
         max_peers = settings.max_peers,
+        chain = %cfg.chain.name,
+        network_id = cfg.network_id.unwrap_or(cfg.chain.network_id),
         "node started"
     );
     let admin = NodeAdmin {
         host: node.host.clone(),
         ping: node.ping,
+        eth: node.eth,
         enode: enode.clone(),
         name: node.client_id.clone(),
     };

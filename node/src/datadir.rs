@@ -38,6 +38,11 @@ impl DataDir {
         Ok(key)
     }
 
+    /// Path of the embedded block store.
+    pub fn chain_db(&self) -> PathBuf {
+        self.root.join("chain")
+    }
+
     /// Path of the node database.
     pub fn nodes_db(&self) -> PathBuf {
         self.root.join("nodes")

@@ -219,7 +219,16 @@ fn tokio_and_smol_daemons_find_and_list_each_other_then_part_gracefully() {
         && b.peers().len() == 1));
     let pa = &a.peers()[0];
     assert!(pa["name"].as_str().unwrap().contains("/smo/"), "{pa}");
-    assert_eq!(pa["caps"], json!(["ping/1"]));
+    assert_eq!(pa["caps"], json!(["eth/69", "ping/1"]));
+    // The eth Status handshake completed: both ends agree on the devnet.
+    assert!(wait_until(Duration::from_secs(10), || a.peers()[0]
+        ["protocols"]["eth"]["ready"]
+        == true));
+    let info = a.rpc("admin_nodeInfo", json!([]));
+    let eth = &info["protocols"]["eth"];
+    assert_eq!(eth["network"], 22922, "{info}");
+    assert_eq!(eth["headNumber"], 0);
+    assert_eq!(eth["forkId"]["hash"].as_str().unwrap().len(), 10);
     assert_eq!(b.rpc("net_peerCount", json!([])), "0x1");
     assert!(wait_until(Duration::from_secs(10), || {
         metric(&a.metrics(), "p2p_ingress_messages_total{protocol=\"ping\"") >= 1.0

@@ -18,6 +18,8 @@ pub struct NodeAdmin {
     pub host: HostRef,
     /// The `ping/1` protocol's id.
     pub ping: ProtocolId,
+    /// The eth protocol's id.
+    pub eth: ProtocolId,
     /// The node's enode URL.
     pub enode: String,
     /// The node's client id.
@@ -32,16 +34,16 @@ fn parse(enode: &str) -> Result<Enode, String> {
 
 impl AdminBackend for NodeAdmin {
     fn node_info(&self) -> Value {
-        let (ping, enode, name) = (self.ping, self.enode.clone(), self.name.clone());
+        let (ping, eth, enode, name) = (self.ping, self.eth, self.enode.clone(), self.name.clone());
         self.host
-            .call(move |d, _| views::node_info_json(d, ping, &enode, &name))
+            .call(move |d, _| views::node_info_json(d, ping, eth, &enode, &name))
             .unwrap_or_else(|e| json!({ "error": e }))
     }
 
     fn peers(&self) -> Value {
-        let ping = self.ping;
+        let (ping, eth) = (self.ping, self.eth);
         self.host
-            .call(move |d, _| views::peers_json(d, ping))
+            .call(move |d, _| views::peers_json(d, ping, eth))
             .unwrap_or_else(|_| json!([]))
     }
 

@@ -35,10 +35,15 @@ pub use host_ref::HostRef;
 
 use crate::cmd_discv4::{record_of, unix_now, DiscSetup};
 use crate::datadir::DataDir;
+use crate::eth::chain::ChainStore;
+use crate::eth::pool::{MemoryTxPool, MAX_POOL_TXS};
 use crate::keyfile;
 use crate::nodedb::RedbNodeDb;
 use crate::protocols::ping::Ping;
 use crate::rt::RuntimeKind;
+use paxeer_p2p_core::eth::chainspec::paxeer_devnet_genesis;
+use paxeer_p2p_core::eth::service::{node_filter, EthConfig, EthProtocol};
+use paxeer_p2p_core::eth::ChainSpec;
 
 /// Where the node key comes from.
 #[derive(Clone, Debug)]
@@ -82,6 +87,10 @@ pub struct NodeConfig {
     pub ext_ip: Option<IpAddr>,
     /// Which runtime runs the node.
     pub runtime: RuntimeKind,
+    /// The chain the eth protocol follows.
+    pub chain: ChainSpec,
+    /// Network id, when it differs from the chain's.
+    pub network_id: Option<u64>,
 }
 
 impl NodeConfig {
@@ -103,6 +112,8 @@ impl NodeConfig {
             netrestrict: None,
             ext_ip: None,
             runtime: RuntimeKind::Tokio,
+            chain: ChainSpec::paxeer_devnet(),
+            network_id: None,
         }
     }
 }
@@ -153,6 +164,8 @@ pub struct RunningNode {
     pub client_id: String,
     /// The `ping/1` protocol's id.
     pub ping: ProtocolId,
+    /// The eth protocol's id.
+    pub eth: ProtocolId,
     db: RedbNodeDb,
     task: Task,
 }
@@ -204,7 +217,7 @@ pub fn start_node(
                 .block_on(paxeer_p2p_tokio::host::Sockets::bind(cfg.listen, udp))
                 .map_err(|e| format!("bind {}: {e}", cfg.listen))?;
             let (tcp_addr, udp_addr) = (sockets.tcp_addr(), sockets.udp_addr());
-            let parts = assemble(cfg, key, &db, tcp_addr, udp_addr, observers)?;
+            let parts = assemble(cfg, key, &dir, &db, tcp_addr, udp_addr, observers)?;
             let _guard = rt.enter();
             let running = sockets.start(parts.host, move |h, ev| {
                 let mut sink = parts.sink.lock();
@@ -217,6 +230,7 @@ pub fn start_node(
                 udp_addr,
                 client_id: parts.client_id,
                 ping: parts.ping,
+                eth: parts.eth,
                 db,
                 task: Task::Tokio(rt.clone(), running),
             })
@@ -225,7 +239,7 @@ pub fn start_node(
             let sockets = smol::block_on(paxeer_p2p_smol::host::Sockets::bind(cfg.listen, udp))
                 .map_err(|e| format!("bind {}: {e}", cfg.listen))?;
             let (tcp_addr, udp_addr) = (sockets.tcp_addr(), sockets.udp_addr());
-            let parts = assemble(cfg, key, &db, tcp_addr, udp_addr, observers)?;
+            let parts = assemble(cfg, key, &dir, &db, tcp_addr, udp_addr, observers)?;
             let running = sockets.start(parts.host, move |h, ev| {
                 let mut sink = parts.sink.lock();
                 sink.handle(h, ev)
@@ -237,6 +251,7 @@ pub fn start_node(
                 udp_addr,
                 client_id: parts.client_id,
                 ping: parts.ping,
+                eth: parts.eth,
                 db,
                 task: Task::Smol(running),
             })
@@ -259,11 +274,33 @@ struct Parts {
     enode: Enode,
     client_id: String,
     ping: ProtocolId,
+    eth: ProtocolId,
 }
 
+/// The eth protocol over the embedded chain store and pool in `dir`.
+fn eth_protocol(cfg: &NodeConfig, dir: &DataDir) -> Result<EthProtocol, String> {
+    let spec = cfg.chain.clone();
+    let genesis =
+        (spec.genesis_hash == ChainSpec::paxeer_devnet().genesis_hash).then(paxeer_devnet_genesis);
+    let chain = ChainStore::open(&dir.chain_db(), spec.clone(), genesis)?;
+    let pool = MemoryTxPool::new(spec.chain_id, MAX_POOL_TXS);
+    let mut eth_cfg = EthConfig::new(spec);
+    if let Some(id) = cfg.network_id {
+        eth_cfg.network_id = id;
+    }
+    Ok(EthProtocol::new(
+        eth_cfg,
+        Box::new(chain),
+        Box::new(pool),
+        paxeer_p2p_core::driver::os_seed(),
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
 fn assemble(
     cfg: &NodeConfig,
     key: SecretKey,
+    dir: &DataDir,
     db: &RedbNodeDb,
     tcp_addr: SocketAddr,
     udp_addr: Option<SocketAddr>,
@@ -293,9 +330,14 @@ fn assemble(
         ..HostConfig::default()
     };
     let mut builder = HostBuilder::new(session, host_cfg);
+    let eth = builder
+        .protocol(Box::new(eth_protocol(cfg, dir)?))
+        .map_err(|e| e.to_string())?;
     let ping = builder
         .protocol(Box::new(Ping::new()))
         .map_err(|e| e.to_string())?;
+    // Discovered nodes whose ENR announces an incompatible eth fork id are not dialed.
+    builder.node_filter(Box::new(node_filter(&cfg.chain)));
     if let Some(udp) = udp_addr {
         let setup = DiscSetup {
             key,
@@ -343,6 +385,7 @@ fn assemble(
         enode,
         client_id,
         ping,
+        eth,
     })
 }
 

@@ -6,16 +6,47 @@ use paxeer_p2p_core::protocol::ProtocolId;
 use serde_json::{json, Value};
 
 use crate::protocols::ping::Ping;
+use paxeer_p2p_core::eth::service::EthProtocol;
+
+fn hex0x(b: &[u8]) -> String {
+    format!("0x{}", hex::encode(b))
+}
+
+/// `protocols.eth` of `admin_nodeInfo`: what a peer must agree on in Status.
+pub fn eth_node_json(eth: &EthProtocol) -> Value {
+    let i = eth.node_info();
+    json!({
+        "network": i.network_id,
+        "genesis": hex0x(&i.genesis_hash),
+        "head": hex0x(&i.head_hash),
+        "headNumber": i.head_number,
+        "forkId": { "hash": hex0x(&i.fork_id.hash), "next": i.fork_id.next },
+        "versions": i.versions.iter().map(|v| v.as_u32()).collect::<Vec<_>>(),
+    })
+}
 
 /// `admin_peers`: one object per admitted peer.
-pub fn peers_json(d: &dyn HostAccess, ping: ProtocolId) -> Value {
+pub fn peers_json(d: &dyn HostAccess, ping: ProtocolId, eth: ProtocolId) -> Value {
     let host = d.host();
     let proto = host.protocol::<Ping>(ping);
+    let eth = host.protocol::<EthProtocol>(eth);
     let peers: Vec<Value> = host
         .peers()
         .into_iter()
         .map(|p| {
             let mut protocols = serde_json::Map::new();
+            if let Some(info) = eth.and_then(|e| e.peer_info(&p.id)) {
+                protocols.insert(
+                    "eth".into(),
+                    json!({
+                        "version": info.version.as_u32(),
+                        "ready": info.ready,
+                        "head": info.head_hash.map(|h| hex0x(&h)),
+                        "headNumber": info.head_number,
+                        "blockRange": info.block_range,
+                    }),
+                );
+            }
             if let Some(info) = proto.and_then(|pr| pr.peer(&p.id)) {
                 protocols.insert(
                     "ping".into(),
@@ -48,7 +79,13 @@ pub fn peers_json(d: &dyn HostAccess, ping: ProtocolId) -> Value {
 }
 
 /// `admin_nodeInfo`: identity, addresses, ports, and what each protocol reports.
-pub fn node_info_json(d: &dyn HostAccess, ping: ProtocolId, enode: &str, name: &str) -> Value {
+pub fn node_info_json(
+    d: &dyn HostAccess,
+    ping: ProtocolId,
+    eth: ProtocolId,
+    enode: &str,
+    name: &str,
+) -> Value {
     let host = d.host();
     let id = host.local_id();
     let enr = host.discovery().map(|disc| disc.local_enr().to_text());
@@ -57,6 +94,9 @@ pub fn node_info_json(d: &dyn HostAccess, ping: ProtocolId, enode: &str, name: &
         Err(_) => (String::new(), 0, 0),
     };
     let mut protocols = serde_json::Map::new();
+    if let Some(e) = host.protocol::<EthProtocol>(eth) {
+        protocols.insert("eth".into(), eth_node_json(e));
+    }
     if let Some(p) = host.protocol::<Ping>(ping) {
         let rtts: Vec<f64> = host
             .peers()
