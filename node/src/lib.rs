@@ -14,14 +14,14 @@ mod cmd_discv4;
 mod cmd_key;
 mod cmd_rlpx;
 mod cmd_run;
-mod daemon;
+pub mod daemon;
 mod datadir;
 pub mod eth;
 mod keyfile;
 mod nodedb;
 mod output;
-mod protocols;
-mod rt;
+pub mod protocols;
+pub mod rt;
 
 use std::process::ExitCode;
 
