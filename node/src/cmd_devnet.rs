@@ -15,9 +15,12 @@ use serde_json::{json, Value};
 
 use crate::cmd_discv4::parse_duration;
 use crate::daemon::{start_node, NodeConfig, Observer, Rt, RunningNode};
+use crate::devnet_traffic::{self, sightings_observer, Sightings};
 use crate::output::Output;
 use crate::rt::RuntimeKind;
 
+/// How long injected traffic may take to reach every node.
+const TRAFFIC_WAIT: Duration = Duration::from_secs(20);
 /// How often progress is shown.
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
@@ -42,6 +45,12 @@ pub struct DevnetArgs {
     /// Keep running for the whole --duration even once every node reached the target.
     #[arg(long)]
     full: bool,
+    /// Transactions to inject at the nodes in turn once they are connected.
+    #[arg(long, default_value_t = 0)]
+    txs: usize,
+    /// Blocks to inject (one at a time) once they are connected.
+    #[arg(long, default_value_t = 0)]
+    blocks: usize,
 }
 
 /// What one node's observer collects.
@@ -70,6 +79,7 @@ pub fn run(args: DevnetArgs, out: Output) -> Result<(), String> {
     let started = Instant::now();
     let mut nodes: Vec<RunningNode> = Vec::new();
     let mut stats: Vec<Arc<Mutex<NodeStats>>> = Vec::new();
+    let seen: Sightings = Arc::default();
     for i in 0..args.nodes {
         let mut cfg = NodeConfig::new(tmp.path().join(format!("node-{i}")));
         cfg.identity = Some(format!("devnet-{i}"));
@@ -81,7 +91,11 @@ pub fn run(args: DevnetArgs, out: Output) -> Result<(), String> {
             cfg.bootnodes = vec![boot.enode];
         }
         let st = Arc::new(Mutex::new(NodeStats::default()));
-        let node = start_node(&cfg, &rt, vec![observer(st.clone(), started, target)])?;
+        let observers = vec![
+            observer(st.clone(), started, target),
+            sightings_observer(i, seen.clone()),
+        ];
+        let node = start_node(&cfg, &rt, observers)?;
         out.emit(
             "node_started",
             json!({ "node": i, "enode": node.enode.to_string(), "client": node.client_id }),
@@ -110,6 +124,12 @@ pub fn run(args: DevnetArgs, out: Output) -> Result<(), String> {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+    let traffic = (args.txs > 0 || args.blocks > 0).then(|| {
+        let chain_id = paxeer_p2p_core::eth::ChainSpec::paxeer_devnet().chain_id;
+        let t = devnet_traffic::run(&nodes, &seen, args.txs, args.blocks, chain_id, TRAFFIC_WAIT);
+        out.emit("traffic", t.clone());
+        t
+    });
     let rows: Vec<Value> = nodes
         .iter()
         .zip(&stats)
@@ -132,6 +152,7 @@ pub fn run(args: DevnetArgs, out: Output) -> Result<(), String> {
             "reached": reached,
             "elapsed_s": round2(started.elapsed().as_secs_f64()),
             "per_node": rows,
+            "traffic": traffic,
         }),
     );
     for n in nodes {

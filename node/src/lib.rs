@@ -16,6 +16,7 @@ mod cmd_rlpx;
 mod cmd_run;
 pub mod daemon;
 mod datadir;
+mod devnet_traffic;
 pub mod eth;
 mod keyfile;
 mod nodedb;

@@ -256,7 +256,18 @@ fn ping_with_the_wrong_key_fails_in_the_handshake() {
 fn devnet_runs_and_reports_on_both_runtimes() {
     for rt in ["tokio", "smol"] {
         let out = bin()
-            .args(["--json", "devnet", "--runtime", rt, "--nodes", "5"])
+            .args([
+                "--json",
+                "devnet",
+                "--runtime",
+                rt,
+                "--nodes",
+                "5",
+                "--txs",
+                "12",
+                "--blocks",
+                "2",
+            ])
             .output()
             .unwrap();
         assert!(
@@ -283,6 +294,18 @@ fn devnet_runs_and_reports_on_both_runtimes() {
             assert!(r["reached_s"].as_f64().is_some(), "{r}");
             assert!(r["handshakes"].as_u64().unwrap() >= 4, "{r}");
             assert!(r["payload_bytes_in"].as_u64().unwrap() > 0, "{r}");
+        }
+        // Every injected transaction and block reached every node, with fewer duplicate
+        // deliveries than flooding (each of 5 nodes sending each item to its 4 peers) costs.
+        let t = &summary["traffic"];
+        for (kind, n) in [("txs", 12), ("blocks", 2)] {
+            assert_eq!(t[kind]["injected"], n, "{t}");
+            assert_eq!(t[kind]["reached_all"], n, "{t}");
+            assert!(t[kind]["p50_ms"].as_f64().is_some(), "{t}");
+            assert!(
+                t[kind]["duplicates_per_item"].as_f64().unwrap() < 16.0,
+                "{t}"
+            );
         }
     }
 }
