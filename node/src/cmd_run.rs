@@ -95,7 +95,7 @@ pub fn run(args: RunArgs, out: Output) -> Result<(), String> {
         None => None,
     };
     let metrics_server = match settings.metrics {
-        Some(addr) => Some(serve_metrics(addr, metrics, node.host.clone())?),
+        Some(addr) => Some(serve_metrics(addr, metrics, node.host.clone(), node.eth)?),
         None => None,
     };
     out.emit(
@@ -136,8 +136,9 @@ fn serve_metrics(
     addr: SocketAddr,
     metrics: Arc<Metrics>,
     host: crate::daemon::HostRef,
+    eth: paxeer_p2p_core::protocol::ProtocolId,
 ) -> Result<HttpServer, String> {
-    let sync = MetricsSync::new(metrics.clone());
+    let sync = MetricsSync::new(metrics.clone(), eth);
     let inner = metrics_handler(metrics);
     let handler: http::Handler = Arc::new(move |req: &HttpRequest| {
         if req.path == "/metrics" {

@@ -243,6 +243,10 @@ fn tokio_and_smol_daemons_find_and_list_each_other_then_part_gracefully() {
         "{m}"
     );
     assert!(metric(&m, "p2p_discovery_table_nodes{bucket=") >= 0.0);
+    assert!(
+        metric(&m, "p2p_eth_events_total{event=\"handshake_ok\"}") >= 1.0,
+        "{m}"
+    );
     // a leaves: b hears "client quitting".
     assert!(a.interrupt().success());
     assert!(wait_until(Duration::from_secs(10), || b.peers().is_empty()));

@@ -5,9 +5,12 @@
 use std::sync::{Arc, Mutex};
 
 use paxeer_p2p_core::discv4::{Discv4Stats, PACKET_KIND_NAMES};
+use paxeer_p2p_core::eth::service::metrics::{EthMetrics, LATENCY_BUCKETS_MS};
+use paxeer_p2p_core::eth::service::EthProtocol;
 use paxeer_p2p_core::host::{ConnFailure, Host, HostEvent};
 use paxeer_p2p_core::metrics::HostMetrics;
 use paxeer_p2p_core::peers::BanTarget;
+use paxeer_p2p_core::protocol::ProtocolId;
 use paxeer_p2p_core::types::Direction;
 
 use crate::metrics::{self, Metrics};
@@ -25,11 +28,13 @@ pub struct Snapshot {
     pub buckets: Vec<usize>,
     /// Discovery counters.
     pub disc: Discv4Stats,
+    /// The eth protocol's counters.
+    pub eth: EthMetrics,
 }
 
 impl Snapshot {
-    /// Reads the snapshot off a host.
-    pub fn of(host: &Host) -> Self {
+    /// Reads the snapshot off a host whose eth protocol is `eth`.
+    pub fn of(host: &Host, eth: ProtocolId) -> Self {
         Self {
             host: host.metrics().clone(),
             peers: (
@@ -41,6 +46,10 @@ impl Snapshot {
                 .map(|d| d.bucket_sizes())
                 .unwrap_or_default(),
             disc: host.discovery().map(|d| d.stats()).unwrap_or_default(),
+            eth: host
+                .protocol::<EthProtocol>(eth)
+                .map(|e| e.metrics().clone())
+                .unwrap_or_default(),
         }
     }
 }
@@ -81,21 +90,24 @@ pub fn event_observer(m: Arc<Metrics>) -> Observer {
 #[derive(Debug)]
 pub struct MetricsSync {
     metrics: Arc<Metrics>,
+    eth: ProtocolId,
     last: Mutex<Snapshot>,
 }
 
 impl MetricsSync {
-    /// A sync into `metrics`, starting from zero.
-    pub fn new(metrics: Arc<Metrics>) -> Self {
+    /// A sync into `metrics` of a host whose eth protocol is `eth`, starting from zero.
+    pub fn new(metrics: Arc<Metrics>, eth: ProtocolId) -> Self {
         Self {
             metrics,
+            eth,
             last: Mutex::new(Snapshot::default()),
         }
     }
 
     /// Reads the host through `host` and folds what changed since the last call.
     pub fn refresh(&self, host: &HostRef) {
-        if let Ok(now) = host.call(|d, _| Snapshot::of(d.host())) {
+        let eth = self.eth;
+        if let Ok(now) = host.call(move |d, _| Snapshot::of(d.host(), eth)) {
             self.apply(&now);
         }
     }
@@ -170,6 +182,79 @@ impl MetricsSync {
                 m.discovery_packet(dir_in, kind, d);
             }
         }
+        apply_eth(m, &now.eth, &last.eth);
         *last = now.clone();
+    }
+}
+
+/// Folds the eth counters (deltas) and queue sizes.
+fn apply_eth(m: &Metrics, cur: &EthMetrics, prev: &EthMetrics) {
+    let counters = |e: &EthMetrics| {
+        [
+            ("handshake_ok", e.handshakes_ok),
+            ("status_rejected_network", e.status_rejected.network_id),
+            ("status_rejected_genesis", e.status_rejected.genesis),
+            ("status_rejected_version", e.status_rejected.version),
+            (
+                "status_rejected_fork_id",
+                e.status_rejected.fork_id_incompatible,
+            ),
+            (
+                "status_rejected_stale",
+                e.status_rejected.fork_id_remote_stale,
+            ),
+            ("status_timeout", e.status_rejected.timeout),
+            ("decode_error", e.decode_errors),
+            ("protocol_breach", e.protocol_breaches),
+            ("tx_announcement_in", e.tx_announcements_in),
+            ("tx_announcement_known", e.tx_announcements_known),
+            ("tx_announcement_abuse", e.tx_announcements_abuse),
+            ("tx_fetch_request", e.tx_fetch_requests),
+            ("tx_fetch_failed", e.tx_fetch_failed),
+            ("tx_fetch_timeout", e.tx_fetch_timeouts),
+            ("tx_broadcast_in", e.txs_broadcast_in),
+            ("tx_fetched_in", e.txs_fetched_in),
+            ("tx_duplicate", e.txs_duplicate),
+            ("tx_invalid", e.txs_invalid),
+            ("tx_added", e.txs_added),
+            ("tx_unrequested", e.txs_unrequested),
+            ("tx_sent", e.txs_sent),
+            ("tx_announcement_sent", e.tx_announcements_sent),
+            ("block_in", e.blocks_in),
+            ("block_duplicate", e.blocks_duplicate),
+            ("block_imported", e.blocks_imported),
+            ("block_invalid", e.blocks_invalid),
+            ("block_unknown_parent", e.blocks_unknown_parent),
+            ("block_announcement_in", e.block_announcements_in),
+            ("block_fetch_request", e.block_fetch_requests),
+            ("block_fetch_failed", e.block_fetch_failed),
+            ("served_headers", e.served.headers),
+            ("served_bodies", e.served.bodies),
+            ("served_receipts", e.served.receipts),
+            ("served_pooled_transactions", e.served.pooled_transactions),
+            ("unsolicited_response", e.unsolicited_responses),
+            ("late_response", e.late_responses),
+            ("request_timeout", e.request_timeouts),
+        ]
+    };
+    for ((name, c), (_, p)) in counters(cur).into_iter().zip(counters(prev)) {
+        let d = c.saturating_sub(p);
+        if d > 0 {
+            m.eth_event(name, d);
+        }
+    }
+    m.eth_queue("txs", cur.queued_txs);
+    m.eth_queue("tx_announcements", cur.queued_tx_announcements);
+    m.eth_queue("fetcher_hashes", cur.fetcher_hashes);
+    let bounds = LATENCY_BUCKETS_MS
+        .iter()
+        .map(|b| b.to_string())
+        .chain(std::iter::once("+Inf".to_string()));
+    for (i, le) in bounds.enumerate() {
+        let c = cur.tx_fetch_latency.buckets.get(i).copied().unwrap_or(0);
+        let p = prev.tx_fetch_latency.buckets.get(i).copied().unwrap_or(0);
+        if c > p {
+            m.eth_fetch_latency(&le, c - p);
+        }
     }
 }

@@ -227,6 +227,9 @@ pub(super) struct Families {
     pub(super) bans: Counters<1>,
     pub(super) table: Gauges<1>,
     pub(super) discovery_packets: Counters<2>,
+    pub(super) eth_events: Counters<1>,
+    pub(super) eth_queues: Gauges<1>,
+    pub(super) eth_fetch_latency: Counters<1>,
 }
 
 impl Families {
@@ -296,6 +299,24 @@ impl Families {
                 "p2p_discovery_packets",
                 "Discovery packets by direction and type",
                 ["direction", "kind"],
+            ),
+            eth_events: Counters::register(
+                r,
+                "p2p_eth_events",
+                "eth protocol events: announcements, fetches, deliveries, imports, served requests",
+                ["event"],
+            ),
+            eth_queues: Gauges::register(
+                r,
+                "p2p_eth_queue",
+                "Sizes of the eth protocol's queues",
+                ["queue"],
+            ),
+            eth_fetch_latency: Counters::register(
+                r,
+                "p2p_eth_tx_fetch_latency",
+                "Announcement to delivery of fetched transactions, cumulative by upper bound (ms)",
+                ["le"],
             ),
         }
     }

@@ -192,6 +192,23 @@ impl Metrics {
         self.f.serves.inc_by(n);
     }
 
+    /// Counts `n` eth protocol events of kind `event` (a fixed name).
+    pub fn eth_event(&self, event: &str, n: u64) {
+        self.f.eth_events.add(&[event], n);
+    }
+
+    /// Sets the size of an eth protocol queue.
+    pub fn eth_queue(&self, queue: &str, size: u64) {
+        self.f
+            .eth_queues
+            .set(&[queue], i64::try_from(size).unwrap_or(i64::MAX));
+    }
+
+    /// Counts `n` transaction fetches whose latency was at most `le` (a bucket bound).
+    pub fn eth_fetch_latency(&self, le: &str, n: u64) {
+        self.f.eth_fetch_latency.add(&[le], n);
+    }
+
     /// Counts a protocol violation by a peer.
     pub fn protocol_error(&self, protocol: &str) {
         self.f.protocol_errors.inc(&[protocol]);
