@@ -50,6 +50,9 @@ mod handshake;
 mod peer;
 mod txs;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
