@@ -222,7 +222,10 @@ impl BlockFetcher {
     pub(super) fn pump(&mut self) {
         for (block, from) in self.queue.release() {
             self.stats.imports += 1;
-            self.events.push(FetchEvent::Import { block, from });
+            self.events.push(FetchEvent::Import {
+                block: Box::new(block),
+                from,
+            });
         }
     }
 

@@ -99,7 +99,7 @@ fn announcement_leads_to_header_then_body_then_import() {
     assert_eq!(
         evs,
         vec![FetchEvent::Import {
-            block: b1.clone(),
+            block: Box::new(b1.clone()),
             from: peer(1)
         }]
     );

@@ -102,8 +102,9 @@ pub enum FetchEvent {
     /// [`super::BlockFetcher::on_import_result`]. Emitted in block-number order; the parent
     /// is our head, a recent head or import, or an earlier `Import`.
     Import {
-        /// The complete block, its body checked against its header.
-        block: Block,
+        /// The complete block, its body checked against its header (boxed: a block is far
+        /// larger than the other events).
+        block: Box<Block>,
         /// Who delivered it (to penalise if the importer rejects it).
         from: PeerId,
     },
