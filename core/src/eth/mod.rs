@@ -11,6 +11,7 @@
 //! - [`chainspec`]: network ids, genesis and fork schedules (mainnet, sepolia, holesky,
 //!   hoodi, and the paxeer devnet).
 //! - [`block`]: headers, bodies, blocks, their hashes and the body-against-header check.
+//! - [`blockfetch`]: the block fetcher and import queue for announced and broadcast blocks.
 //! - [`receipts`]: receipts in the eth/68 and eth/69 forms, blooms, the receipts root.
 //! - [`tx`]: typed transactions (legacy, 2930, 1559, 4844 with/without sidecar, 7702),
 //!   hashes, signing hashes and sender recovery.
@@ -23,6 +24,7 @@
 
 pub mod app;
 pub mod block;
+pub mod blockfetch;
 pub mod chainspec;
 pub mod error;
 pub mod forkid;
