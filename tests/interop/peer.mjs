@@ -12,7 +12,9 @@
 // re-implemented, and checked at start-up so a library upgrade that renames
 // them fails loudly instead of silently.
 
-import { Common, Mainnet } from '@ethereumjs/common'
+import { Common, Mainnet, createCustomCommon } from '@ethereumjs/common'
+import { RLP } from '@ethereumjs/rlp'
+import { keccak256 } from 'ethereum-cryptography/keccak.js'
 import {
   DISCONNECT_REASON,
   DisconnectReasonNames,
@@ -71,6 +73,10 @@ options:
   --timeout-ms 30000       hard process timeout
   --keep-status-timeout    keep ethereumjs's 5 s "no eth Status" disconnect (reason 11)
   --send-status            send an eth Status (mainnet genesis) after hello
+  --network-id N           custom chain: mainnet genesis and forks under network/chain id N
+  --announce-tx HEX        after Status, announce this raw (typed) tx and serve it on request
+  --fetch-announced        request announced txs; report them as {"event":"pooled_txs"}
+  --get-headers            after Status, ask for block 0's header; report {"event":"block_headers"}
   --trace-frames           also emit {"event":"frame"} with every plaintext RLPx frame
   --ignore-stdin           do not exit when stdin closes (manual runs with </dev/null)`
 
@@ -85,6 +91,8 @@ function parseArgs(argv) {
     'disconnect-after-hello',
     'keep-status-timeout',
     'send-status',
+    'fetch-announced',
+    'get-headers',
     'trace-frames',
     'ignore-stdin',
   ])
@@ -97,6 +105,8 @@ function parseArgs(argv) {
     'remote-port',
     'exit-after',
     'timeout-ms',
+    'network-id',
+    'announce-tx',
   ])
   const o = { mode }
   for (let i = 0; i < rest.length; i++) {
@@ -142,6 +152,10 @@ function parseArgs(argv) {
     timeoutMs: int('timeout-ms', 30000),
     keepStatusTimeout: o['keep-status-timeout'] === true,
     sendStatus: o['send-status'] === true,
+    networkId: int('network-id', 0),
+    announceTx: o['announce-tx'] === undefined ? undefined : Uint8Array.from(Buffer.from(String(o['announce-tx']).replace(/^0x/, ''), 'hex')),
+    fetchAnnounced: o['fetch-announced'] === true,
+    getHeaders: o['get-headers'] === true,
     traceFrames: o['trace-frames'] === true,
     ignoreStdin: o['ignore-stdin'] === true,
   }
@@ -332,6 +346,41 @@ function reportDisconnect(peer, reason, disconnectWe, stage) {
   if (cfg.exitAfter > 0 && disconnects >= cfg.exitAfter) shutdown(0, `exit-after ${cfg.exitAfter}`)
 }
 
+/** Minimal big-endian bytes of a non-negative integer (RLP integers: 0 is empty). */
+function intBytes(n) {
+  const out = []
+  let v = BigInt(n)
+  while (v > 0n) {
+    out.unshift(Number(v & 0xffn))
+    v >>= 8n
+  }
+  return Uint8Array.from(out)
+}
+
+/** eth traffic for --announce-tx, --fetch-announced and --get-headers. */
+function onEthMessage(peer, proto, code, payload) {
+  const id = remoteIdHex(peer)
+  if (code === 0x09 && cfg.announceTx) {
+    // GetPooledTransactions [req, [hashes]] -> PooledTransactions [req, [raw]]
+    const [req, hashes] = payload
+    const want = hex(keccak256(cfg.announceTx))
+    const txs = hashes.some((h) => hex(h) === want) ? [cfg.announceTx] : []
+    proto.sendMessage(0x0a, [req, txs])
+    emit({ event: 'tx_served', id, count: txs.length })
+  } else if (code === 0x08 && cfg.fetchAnnounced) {
+    const [, , hashes] = payload
+    proto.sendMessage(0x09, [intBytes(1), hashes])
+  } else if (code === 0x0a && cfg.fetchAnnounced) {
+    const [, txs] = payload
+    // A typed tx arrives as its bytes; a legacy one as a list (re-encode it).
+    const hashes = txs.map((t) => hex(keccak256(t instanceof Uint8Array ? t : RLP.encode(t))))
+    emit({ event: 'pooled_txs', id, hashes })
+  } else if (code === 0x04 && cfg.getHeaders) {
+    const [, headers] = payload
+    emit({ event: 'block_headers', id, count: headers.length, hashes: headers.map((h) => hex(keccak256(RLP.encode(h)))) })
+  }
+}
+
 // mainnet genesis hash, only used by --send-status
 const MAINNET_GENESIS = Uint8Array.from(
   Buffer.from('d4e56740f876aef8c010b86a40d5f56745a118d0906a34e69aec8c0db1cb8fa3', 'hex'),
@@ -340,7 +389,12 @@ const MAINNET_GENESIS = Uint8Array.from(
 // ---------------------------------------------------------------------------
 // the node
 
-const common = new Common({ chain: Mainnet }) // ETH >= 64 derives its fork id from it
+// ETH >= 64 derives its fork id from it; --network-id keeps mainnet's genesis and forks
+// under another id (ethereumjs sends the chain id as the network id).
+const common =
+  cfg.networkId > 0
+    ? createCustomCommon({ chainId: cfg.networkId, networkId: cfg.networkId }, Mainnet)
+    : new Common({ chain: Mainnet })
 let rlpx
 try {
   rlpx = new RLPx(cfg.key, {
@@ -400,8 +454,26 @@ rlpx.events.on('peer:added', (peer) => {
         genesis: hex(st.genesisHash),
       })
     })
-    proto.events.on('message', (code, _payload) => {
+    proto.events.on('message', (code, payload) => {
       emit({ event: 'eth_message', id: remoteIdHex(peer), code })
+      try {
+        onEthMessage(peer, proto, code, payload)
+      } catch (e) {
+        emit({ event: 'error', id: remoteIdHex(peer), message: `eth message ${code}: ${e?.message ?? e}` })
+      }
+    })
+    proto.events.on('status', () => {
+      if (!(proto instanceof ETH)) return
+      if (cfg.announceTx) {
+        const raw = cfg.announceTx
+        // eth/68 form: [types, sizes, hashes]
+        proto.sendMessage(0x08, [Uint8Array.from([raw[0]]), [intBytes(raw.length)], [keccak256(raw)]])
+        emit({ event: 'tx_announced', id: remoteIdHex(peer), hash: hex(keccak256(raw)) })
+      }
+      if (cfg.getHeaders) {
+        // [request id, [origin 0, amount 1, skip 0, reverse 0]]
+        proto.sendMessage(0x03, [intBytes(7), [intBytes(0), intBytes(1), intBytes(0), intBytes(0)]])
+      }
     })
     if (cfg.sendStatus && proto instanceof ETH) {
       try {

@@ -131,9 +131,162 @@ fn a_wrong_network_id_ends_the_session_with_a_subprotocol_error() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut peer = NodePeer::spawn("network-mismatch", &args);
     let disc = peer.wait_event("disconnect", STEP_TIMEOUT);
-    // go-ethereum ends a failed eth handshake with DiscSubprotocolError (0x10); ethereumjs
-    // may refuse our Status first (its own network check), also with 0x10.
+    // We end it, as go-ethereum ends a failed eth handshake: DiscSubprotocolError (0x10).
     assert_eq!(disc["reason_code"], 16, "{disc}");
+    assert_eq!(disc["by"], "remote", "{disc}");
     assert_eq!(admin.peer_count(), 0);
+    node.shutdown();
+}
+
+/// A custom chain file: mainnet's genesis and fork schedule under network id 4242, the
+/// chain ethereumjs builds with `createCustomCommon({chainId: 4242}, Mainnet)`.
+fn custom_chain_file(dir: &std::path::Path) -> std::path::PathBuf {
+    let m = ChainSpec::mainnet();
+    let forks = |l: &[paxeer_p2p_core::eth::chainspec::ScheduledFork]| {
+        l.iter()
+            .map(|f| serde_json::json!([f.name, f.at]))
+            .collect::<Vec<_>>()
+    };
+    let file = serde_json::json!({
+        "name": "custom-4242",
+        "networkId": 4242,
+        "chainId": 4242,
+        "genesisHash": format!("0x{}", hex::encode(m.genesis_hash)),
+        "genesisTimestamp": m.genesis_timestamp,
+        "genesisDifficulty": m.genesis_difficulty.to_u64().unwrap(),
+        "forkBlocks": forks(&m.fork_blocks),
+        "forkTimes": forks(&m.fork_times),
+        "postMerge": m.post_merge,
+    });
+    let path = dir.join("chain.json");
+    std::fs::write(&path, file.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn transactions_and_headers_flow_both_ways_with_ethereumjs_on_a_custom_chain() {
+    use paxeer_p2p_core::eth::service::EthProtocol;
+    use paxeer_p2p_node::eth::txgen::signed_transfer;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = NodeConfig::new(dir.path().join("node"));
+    cfg.key = KeySource::Hex(key_hex(OURS));
+    cfg.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    cfg.discovery_port = None;
+    cfg.chain = paxeer_p2p_node::eth::spec::load_chain(Some(
+        custom_chain_file(dir.path()).to_str().unwrap(),
+    ))
+    .unwrap();
+    assert_eq!(cfg.chain.network_id, 4242);
+    let rt = Rt::new(RuntimeKind::Tokio).unwrap();
+    let node = start_node(&cfg, &rt, Vec::new()).unwrap();
+    let eth = node.eth;
+
+    // Ours: in the pool before ethereumjs connects, so it is announced on connect.
+    let signer = paxeer_p2p_node::daemon::test_key();
+    let ours = signed_transfer(&signer, 4242, 0, 32);
+    let our_hash = hex::encode(ours.hash());
+    node.host
+        .call(move |d, now| {
+            d.host_mut()
+                .with_protocol::<EthProtocol, _>(now, eth, |e, ctx| {
+                    e.submit_transactions(ctx, vec![ours])
+                })
+        })
+        .unwrap();
+    // Theirs: a transaction ethereumjs announces (signed here, relayed by it as raw bytes).
+    let theirs = signed_transfer(&signer, 4242, 1, 48);
+    let their_hash = theirs.hash();
+    let raw = hex::encode(theirs.encode());
+
+    let port = node.tcp_addr.port().to_string();
+    let remote = peer_id(OURS).to_hex();
+    let key = key_hex(NODE);
+    let mut peer = NodePeer::spawn(
+        "custom-chain",
+        &[
+            "dial",
+            "--key",
+            &key,
+            "--remote-id",
+            &remote,
+            "--remote-port",
+            &port,
+            "--caps",
+            "eth/68",
+            "--send-status",
+            "--network-id",
+            "4242",
+            "--announce-tx",
+            &raw,
+            "--fetch-announced",
+            "--get-headers",
+            "--timeout-ms",
+            "60000",
+        ],
+    );
+    let status = peer.wait_event("eth_status", STEP_TIMEOUT);
+    assert!(status.is_object());
+    // We served its GetBlockHeaders with block 0, which hashes to the genesis hash.
+    let headers = peer.wait_event("block_headers", STEP_TIMEOUT);
+    assert_eq!(headers["count"], 1, "{headers}");
+    assert_eq!(
+        headers["hashes"][0],
+        hex::encode(cfg.chain.genesis_hash),
+        "{headers}"
+    );
+    // Ours reached it: announced, requested, delivered, hash checked by ethereumjs.
+    let got = peer.wait_for("our tx", STEP_TIMEOUT, |v| {
+        v["event"] == "pooled_txs"
+            && v["hashes"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|h| h == &our_hash))
+    });
+    assert!(got.is_object());
+    // Theirs reached us: after the announce wait we fetched it and the pool verified it.
+    peer.wait_event("tx_served", STEP_TIMEOUT);
+    let in_pool = wait_until(STEP_TIMEOUT, || {
+        node.host
+            .call(move |d, _| {
+                d.host()
+                    .protocol::<EthProtocol>(eth)
+                    .is_some_and(|e| e.pool().get(&their_hash).is_some())
+            })
+            .unwrap_or(false)
+    });
+    assert!(in_pool, "their tx is in our pool");
+    node.shutdown();
+}
+
+#[test]
+fn an_incompatible_fork_id_ends_the_session_with_a_subprotocol_error() {
+    // Mainnet's id and genesis, but a fork schedule of our own: ethereumjs's fork id (all of
+    // mainnet's forks) is neither in our past nor in our future.
+    let dir = tempfile::tempdir().unwrap();
+    let m = ChainSpec::mainnet();
+    let path = dir.path().join("chain.json");
+    let file = serde_json::json!({
+        "name": "forked-mainnet",
+        "networkId": 1,
+        "chainId": 1,
+        "genesisHash": format!("0x{}", hex::encode(m.genesis_hash)),
+        "forkBlocks": [["Homestead", 1]],
+    });
+    std::fs::write(&path, file.to_string()).unwrap();
+    let mut cfg = NodeConfig::new(dir.path().join("node"));
+    cfg.key = KeySource::Hex(key_hex(OURS));
+    cfg.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    cfg.discovery_port = None;
+    cfg.chain = paxeer_p2p_node::eth::spec::load_chain(Some(path.to_str().unwrap())).unwrap();
+    let rt = Rt::new(RuntimeKind::Smol).unwrap();
+    let node = start_node(&cfg, &rt, Vec::new()).unwrap();
+    let port = node.tcp_addr.port().to_string();
+    let args = dial_args(&port);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut peer = NodePeer::spawn("fork-mismatch", &args);
+    let disc = peer.wait_event("disconnect", STEP_TIMEOUT);
+    // We end it (ethereumjs reports a Disconnect from its remote).
+    assert_eq!(disc["reason_code"], 16, "{disc}");
+    assert_eq!(disc["by"], "remote", "{disc}");
     node.shutdown();
 }

@@ -121,6 +121,32 @@ pub fn paxeer_devnet_genesis() -> Header {
     }
 }
 
+/// The mainnet genesis header (block 0): the fields every mainnet node serves for it
+/// (go-ethereum `core/genesis.go`, default genesis: nonce 0x42, the well-known extra data,
+/// gas limit 5000, difficulty 2^34) with the state root of the genesis allocation.
+pub fn mainnet_genesis() -> Header {
+    Header {
+        ommers_hash: EMPTY_UNCLES_HASH,
+        state_root: hash("d7f8974fb5ac78d9ac099b9ad5018bedc2ce0a72dad1827a1709da30580f0544"),
+        transactions_root: EMPTY_ROOT_HASH,
+        receipts_root: EMPTY_ROOT_HASH,
+        difficulty: U256::from_u64(17_179_869_184),
+        gas_limit: 5000,
+        extra_data: hash("11bbe8db4e347b4e8c937c1c8370e4b5ed33adb3db69cbdb7a38e1e50b1b82fa")
+            .to_vec(),
+        nonce: 0x42u64.to_be_bytes(),
+        ..Header::default()
+    }
+}
+
+/// The genesis header with hash `genesis_hash`, when it is one this crate knows (mainnet, the
+/// paxeer devnet): a node can then serve block 0.
+pub fn known_genesis(genesis_hash: &B256) -> Option<Header> {
+    [mainnet_genesis(), paxeer_devnet_genesis()]
+        .into_iter()
+        .find(|h| &h.hash() == genesis_hash)
+}
+
 /// Parses a 64-digit hex constant (used only on the literals below).
 #[allow(clippy::indexing_slicing)] // Evaluated at compile time: a bad index fails the build.
 const fn hash(hex: &str) -> B256 {
@@ -324,25 +350,12 @@ mod tests {
 
     #[test]
     fn mainnet_genesis_header_hashes_to_the_known_genesis_hash() {
-        // The mainnet genesis block (block 0): fields from the genesis block as served by
-        // every mainnet node (go-ethereum `core/genesis.go` DefaultGenesisBlock: nonce 0x42,
-        // the famous extra data, gas limit 5000, difficulty 2^34) with the state root of
-        // the genesis allocation.
-        let h = Header {
-            ommers_hash: EMPTY_UNCLES_HASH,
-            state_root: hash("d7f8974fb5ac78d9ac099b9ad5018bedc2ce0a72dad1827a1709da30580f0544"),
-            transactions_root: EMPTY_ROOT_HASH,
-            receipts_root: EMPTY_ROOT_HASH,
-            difficulty: U256::from_u64(17_179_869_184),
-            gas_limit: 5000,
-            extra_data: hex::decode(
-                "11bbe8db4e347b4e8c937c1c8370e4b5ed33adb3db69cbdb7a38e1e50b1b82fa",
-            )
-            .unwrap(),
-            nonce: 0x42u64.to_be_bytes(),
-            ..Header::default()
-        };
+        let h = mainnet_genesis();
         assert_eq!(h.hash(), MAINNET_GENESIS_HASH);
         assert_eq!(h.hash(), ChainSpec::mainnet().genesis_hash);
+        assert_eq!(known_genesis(&MAINNET_GENESIS_HASH), Some(h));
+        let d = paxeer_devnet_genesis();
+        assert_eq!(known_genesis(&d.hash()), Some(d));
+        assert_eq!(known_genesis(&[7; 32]), None);
     }
 }

@@ -41,7 +41,7 @@ use crate::keyfile;
 use crate::nodedb::RedbNodeDb;
 use crate::protocols::ping::Ping;
 use crate::rt::RuntimeKind;
-use paxeer_p2p_core::eth::chainspec::paxeer_devnet_genesis;
+use paxeer_p2p_core::eth::chainspec::known_genesis;
 use paxeer_p2p_core::eth::service::{node_filter, EthConfig, EthProtocol};
 use paxeer_p2p_core::eth::ChainSpec;
 
@@ -280,8 +280,7 @@ struct Parts {
 /// The eth protocol over the embedded chain store and pool in `dir`.
 fn eth_protocol(cfg: &NodeConfig, dir: &DataDir) -> Result<EthProtocol, String> {
     let spec = cfg.chain.clone();
-    let genesis =
-        (spec.genesis_hash == ChainSpec::paxeer_devnet().genesis_hash).then(paxeer_devnet_genesis);
+    let genesis = known_genesis(&spec.genesis_hash);
     let chain = ChainStore::open(&dir.chain_db(), spec.clone(), genesis)?;
     let pool = MemoryTxPool::new(spec.chain_id, MAX_POOL_TXS);
     let mut eth_cfg = EthConfig::new(spec);
@@ -407,4 +406,9 @@ impl RunningNode {
         let mut db = self.db;
         db.flush();
     }
+}
+
+/// A fresh random secp256k1 key (for signing test and traffic transactions).
+pub fn test_key() -> SecretKey {
+    keyfile::generate()
 }
