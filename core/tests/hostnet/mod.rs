@@ -106,6 +106,8 @@ pub struct HostNet {
     queue: BinaryHeap<Reverse<(Instant, u64, Item)>>,
     seq: u64,
     pub latency: Duration,
+    /// Per-pair latency (node indices, either order); `latency` when unset.
+    pub link_latency: Option<Box<dyn Fn(usize, usize) -> Duration>>,
     rng: MachineRng,
     /// Nodes that never accept TCP (a dial to them fails with Connect).
     pub unreachable: Vec<usize>,
@@ -124,6 +126,7 @@ impl HostNet {
             queue: BinaryHeap::new(),
             seq: 0,
             latency,
+            link_latency: None,
             rng: MachineRng::new(Seed([seed; 32])),
             unreachable: Vec::new(),
         }
@@ -191,6 +194,22 @@ impl HostNet {
         self.queue.push(Reverse((at, self.seq, item)));
     }
 
+    /// One-way latency between nodes `a` and `b`.
+    pub fn latency_between(&self, a: usize, b: usize) -> Duration {
+        match &self.link_latency {
+            Some(f) => f(a.min(b), a.max(b)),
+            None => self.latency,
+        }
+    }
+
+    /// One-way latency from node `a` to whatever listens at `addr`.
+    fn latency_to(&self, a: usize, addr: SocketAddr) -> Duration {
+        match self.node_by_addr(addr) {
+            Some(b) if self.link_latency.is_some() => self.latency_between(a, b),
+            _ => self.latency,
+        }
+    }
+
     fn node_by_addr(&self, addr: SocketAddr) -> Option<usize> {
         self.nodes.iter().position(|n| n.addr == addr && n.up)
     }
@@ -208,7 +227,8 @@ impl HostNet {
             while let Some((to, bytes)) = self.nodes[i].host.poll_transmit() {
                 moved = true;
                 let from = self.nodes[i].addr;
-                self.push(self.now + self.latency, Item::Datagram(from, to, bytes));
+                let latency = self.latency_to(i, to);
+                self.push(self.now + latency, Item::Datagram(from, to, bytes));
             }
             while let Some(ev) = self.nodes[i].host.poll_event() {
                 moved = true;
@@ -268,7 +288,8 @@ impl HostNet {
             .node_by_addr(addr)
             .filter(|t| !self.unreachable.contains(t));
         let Some(t) = target else {
-            self.push(self.now + self.latency, Item::DialFailed(i, conn));
+            let latency = self.latency_to(i, addr);
+            self.push(self.now + latency, Item::DialFailed(i, conn));
             return;
         };
         let dialer_cfg = self.nodes[i].host.session_config();
@@ -331,7 +352,8 @@ impl HostNet {
                     },
                 );
                 self.ends.insert((i, conn), (link, 0));
-                self.push(self.now + self.latency, Item::Eof(link, 0));
+                let latency = self.latency_between(i, t);
+                self.push(self.now + latency, Item::Eof(link, 0));
             }
         }
     }
@@ -340,7 +362,10 @@ impl HostNet {
     /// anything moved.
     fn pump(&mut self, link: u64, side: usize) -> bool {
         let now = self.now;
-        let latency = self.latency;
+        let latency = match self.links.get(&link) {
+            Some(l) => self.latency_between(l.ends[0].node, l.ends[1].node),
+            None => return false,
+        };
         let Some(l) = self.links.get_mut(&link) else {
             return false;
         };
@@ -528,11 +553,14 @@ impl HostNet {
             .collect();
         for (conn, (link, side)) in mine {
             self.ends.remove(&(i, conn));
+            let mut pair = None;
             if let Some(l) = self.links.get_mut(&link) {
                 l.ends[side].closed = true;
                 l.ends[side].transport_closed = true;
+                pair = Some((l.ends[0].node, l.ends[1].node));
             }
-            self.push(self.now + self.latency, Item::Eof(link, 1 - side));
+            let latency = pair.map_or(self.latency, |(a, b)| self.latency_between(a, b));
+            self.push(self.now + latency, Item::Eof(link, 1 - side));
         }
     }
 

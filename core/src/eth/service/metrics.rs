@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::eth::blockfetch::FetchStats;
 use crate::eth::status::StatusError;
 use crate::eth::ForkIdError;
 
@@ -142,10 +143,14 @@ pub struct EthMetrics {
     pub blocks_unknown_parent: u64,
     /// Block hashes announced to us.
     pub block_announcements_in: u64,
-    /// Header/body requests sent for announced blocks.
+    /// Header/body requests sent for the block fetcher.
     pub block_fetch_requests: u64,
-    /// Such requests answered with nothing usable.
+    /// Such requests that failed (timed out, unsendable, wrong answer type, peer gone).
     pub block_fetch_failed: u64,
+    /// The block fetcher's own counters: announcements in / known / abuse, header and body
+    /// requests, failures and timeouts, duplicates, announce→header and announce→body
+    /// latency, import queue size (a snapshot taken at the end of every call).
+    pub block_fetcher: FetchStats,
 
     /// Requests served, by type.
     pub served: ServedRequests,

@@ -12,7 +12,10 @@
 //! - `broadcast.rs`: who gets a transaction in full, who its hash; per-peer queues.
 //! - `txfetcher.rs`: [`txfetcher::TxFetcher`], announcements → GetPooledTransactions.
 //! - `txs.rs`: the transaction messages and the pool.
-//! - `blocks.rs`: NewBlock/NewBlockHashes, block import and the minimal block fetch.
+//! - `blocks.rs`: NewBlock/NewBlockHashes into the block fetcher, block import and
+//!   propagation.
+//! - `fetch_blocks.rs`: drives the [`BlockFetcher`](crate::eth::blockfetch::BlockFetcher):
+//!   its requests on the wire, the answers back, its events (imports, penalties).
 //! - `known.rs`, `metrics.rs`, `events.rs`, `enr.rs`: bounded sets, counters, application
 //!   events, the EIP-2124 ENR entry and discovery filter.
 //!
@@ -32,8 +35,10 @@
 //! go-ethereum's handler errors become). Status mismatches: disconnect with
 //! `StatusError::disconnect_reason` and `BadProtocol` (the peer is on another chain: never
 //! worth redialing soon). Responses with an unknown id: `BadMessage`; late ones: a small
-//! penalty. Invalid transactions: `BadTransactions`; invalid blocks: `BadBlock`; request
-//! timeouts: `Timeout`.
+//! penalty. Invalid transactions: `BadTransactions`; invalid blocks (importer verdict) and
+//! blocks whose body does not match their header: `BadBlock`; a header other than the one
+//! asked for, a wrong announced number, more items than asked: `BadMessage`; block
+//! announcement or broadcast floods: `BadAnnouncement`; request timeouts: `Timeout`.
 
 pub mod broadcast;
 pub mod config;
@@ -46,21 +51,24 @@ pub mod tracker;
 pub mod txfetcher;
 
 mod blocks;
+mod fetch_blocks;
 mod handshake;
 mod peer;
 mod txs;
 
 #[cfg(test)]
+mod block_tests;
+#[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Instant;
 
 use crate::eth::app::{Chain, ImportResult, TxPool, TxVerdict};
-use crate::eth::block::{Block, Header};
+use crate::eth::block::Block;
+use crate::eth::blockfetch::{BlockFetcher, FetchId, FetchRequest};
 use crate::eth::forkid::ForkFilter;
 use crate::eth::messages::EthMessage;
-use crate::eth::primitives::B256;
 use crate::eth::version::{EthVersion, ETH_PROTOCOL_NAME};
 use crate::eth::PooledTransaction;
 use crate::p2p::{Capability, DisconnectReason, ProtocolSpec};
@@ -92,15 +100,15 @@ const UNREQUESTED_TXS_PENALTY: ReputationChange = ReputationChange::Other(-4 * R
 enum RequestKind {
     /// GetPooledTransactions from the tx fetcher.
     PooledTxs,
-    /// GetBlockHeaders for one announced block.
-    Header {
-        /// The announced hash.
-        hash: B256,
+    /// GetBlockHeaders for one announced block, on behalf of the block fetcher.
+    BlockHeader {
+        /// The block fetcher's id for the request.
+        fetch: FetchId,
     },
-    /// GetBlockBodies for a fetched header.
-    Body {
-        /// The header whose body is asked for.
-        header: Box<Header>,
+    /// GetBlockBodies for fetched headers, on behalf of the block fetcher.
+    BlockBodies {
+        /// The block fetcher's id for the request.
+        fetch: FetchId,
     },
 }
 
@@ -120,8 +128,10 @@ pub struct EthProtocol {
     peers: BTreeMap<PeerId, EthPeer>,
     tracker: RequestTracker<RequestKind>,
     fetcher: TxFetcher,
-    /// Announced blocks being fetched (header or body in flight).
-    pending_blocks: BTreeSet<B256>,
+    /// The block fetcher and import queue (NewBlock / NewBlockHashes).
+    blocks: BlockFetcher,
+    /// Block fetcher requests not sent yet because the call's action budget ran out.
+    held_block_requests: VecDeque<FetchRequest>,
     /// Head number of our last BlockRangeUpdate (or of the start).
     last_range_update: u64,
     /// Set when queued output did not fit in the last call's budget.
@@ -150,7 +160,8 @@ impl EthProtocol {
             max_retrieval_bytes: cfg.max_tx_retrieval_bytes,
             max_announces_per_peer: cfg.max_tx_announces_per_peer,
         });
-        let last_range_update = chain.head().number;
+        let head = chain.head();
+        let last_range_update = head.number;
         Self {
             fork_filter: cfg.spec.fork_filter(),
             cfg,
@@ -160,7 +171,8 @@ impl EthProtocol {
             peers: BTreeMap::new(),
             tracker: RequestTracker::new(first_id, tracker::MAX_IN_FLIGHT_PER_PEER),
             fetcher,
-            pending_blocks: BTreeSet::new(),
+            blocks: BlockFetcher::new(head.number, head.hash),
+            held_block_requests: VecDeque::new(),
             last_range_update,
             flush_due: None,
             metrics: EthMetrics::default(),
@@ -181,7 +193,7 @@ impl EthProtocol {
 
     /// Imports a locally produced block and, when blocks are gossiped, propagates it.
     pub fn submit_block(&mut self, ctx: &mut ProtocolContext<'_>, block: Block) -> ImportResult {
-        let r = self.import_block(ctx, block, None);
+        let r = self.import_block(ctx, block, None, false);
         self.after_call(ctx);
         r
     }
@@ -295,24 +307,20 @@ impl EthProtocol {
         id: u64,
         kind: RequestKind,
     ) {
-        self.request_failed(peer, id, kind);
+        self.request_failed(ctx.now(), peer, id, kind);
         self.metrics.unsolicited_responses += 1;
         let _ = ctx.report(peer, ReputationChange::BadMessage);
     }
 
     /// Request `id` to `peer` will not be answered (timeout, peer gone, wrong answer).
-    fn request_failed(&mut self, peer: PeerId, id: u64, kind: RequestKind) {
+    fn request_failed(&mut self, now: Instant, peer: PeerId, id: u64, kind: RequestKind) {
         match kind {
             RequestKind::PooledTxs => {
                 self.fetcher.on_timeout(&peer, id);
             }
-            RequestKind::Header { hash } => {
+            RequestKind::BlockHeader { fetch } | RequestKind::BlockBodies { fetch } => {
                 self.metrics.block_fetch_failed += 1;
-                self.pending_blocks.remove(&hash);
-            }
-            RequestKind::Body { header } => {
-                self.metrics.block_fetch_failed += 1;
-                self.pending_blocks.remove(&header.hash());
+                self.blocks.on_request_failed(now, fetch);
             }
         }
     }
@@ -322,7 +330,8 @@ impl EthProtocol {
         let now = ctx.now();
         self.fetcher.tick(now);
         self.schedule_fetches(ctx);
-        let done = self.flush_queues(ctx);
+        let blocks_done = self.drive_block_fetcher(ctx);
+        let done = self.flush_queues(ctx) && blocks_done;
         self.flush_due = if done { None } else { Some(now) };
         self.maybe_send_range_update(ctx);
         self.update_gauges();
@@ -356,6 +365,7 @@ impl EthProtocol {
         self.metrics.queued_txs = txs;
         self.metrics.queued_tx_announcements = anns;
         self.metrics.fetcher_hashes = u64::try_from(self.fetcher.len()).unwrap_or(u64::MAX);
+        self.metrics.block_fetcher = self.blocks.stats();
     }
 
     /// Handles a decoded message from a ready peer.
@@ -569,10 +579,13 @@ impl Protocol for EthProtocol {
 
     fn on_disconnected(&mut self, ctx: &mut ProtocolContext<'_>, peer: PeerId) {
         self.peers.remove(&peer);
+        let now = ctx.now();
         for (id, kind) in self.tracker.remove_peer(&peer) {
-            self.request_failed(peer, id, kind);
+            self.request_failed(now, peer, id, kind);
         }
         self.fetcher.remove_peer(&peer);
+        self.blocks.on_peer_gone(peer);
+        self.held_block_requests.retain(|r| *r.peer() != peer);
         self.after_call(ctx);
     }
 
@@ -594,12 +607,16 @@ impl Protocol for EthProtocol {
             );
             let _ = ctx.emit(Box::new(EthEvent::HandshakeTimeout { peer }));
         }
+        // The block fetcher first, so that it counts its own timeouts; the tracker's expiry
+        // of the same requests (same deadline) then finds them already retried. Only the
+        // tracker's expiry penalises a timeout.
+        self.blocks.handle_timeout(now);
         for (id, peer, kind) in self.tracker.expire(now) {
             self.metrics.request_timeouts += 1;
             if matches!(kind, RequestKind::PooledTxs) {
                 self.metrics.tx_fetch_timeouts += 1;
             }
-            self.request_failed(peer, id, kind);
+            self.request_failed(now, peer, id, kind);
             let _ = ctx.report(peer, ReputationChange::Timeout);
         }
         self.after_call(ctx);
@@ -615,6 +632,7 @@ impl Protocol for EthProtocol {
             handshakes,
             self.tracker.next_deadline(),
             self.fetcher.next_deadline(),
+            self.blocks.poll_timeout(),
             self.flush_due,
         ]
         .into_iter()

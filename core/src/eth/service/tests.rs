@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use super::*;
 use crate::eth::app::{BlockImporter, ChainHead, ChainReader};
-use crate::eth::block::BlockBody;
+use crate::eth::block::{BlockBody, Header};
 use crate::eth::chainspec::paxeer_devnet_genesis;
 use crate::eth::messages::TxAnnouncement;
+use crate::eth::primitives::B256;
 use crate::eth::receipts::Receipt;
 use crate::eth::status::Status69;
 use crate::eth::{ChainSpec, Head, Status, U256};
@@ -75,20 +76,26 @@ impl TxPool for Pool {
     fn on_block(&mut self, _: &Block) {}
 }
 
-const PEER: PeerId = PeerId([1; 64]);
+pub(super) const PEER: PeerId = PeerId([1; 64]);
 
-struct Rig {
-    reg: ProtocolRegistry,
-    id: crate::protocol::ProtocolId,
-    cap: crate::p2p::CapId,
-    now: Instant,
+pub(super) struct Rig {
+    pub(super) reg: ProtocolRegistry,
+    pub(super) id: crate::protocol::ProtocolId,
+    pub(super) cap: crate::p2p::CapId,
+    pub(super) now: Instant,
 }
 
 impl Rig {
     fn new() -> Self {
+        Self::with_chain(Box::new(GenesisChain(paxeer_devnet_genesis())))
+    }
+
+    /// A machine over `chain` (whose genesis must be the devnet's) with one inbound eth/69
+    /// peer, [`PEER`], that has not sent its Status yet.
+    pub(super) fn with_chain(chain: Box<dyn Chain>) -> Self {
         let eth = EthProtocol::new(
             EthConfig::new(ChainSpec::paxeer_devnet()),
-            Box::new(GenesisChain(paxeer_devnet_genesis())),
+            chain,
             Box::new(Pool::default()),
             Seed([5; 32]),
         );
@@ -109,7 +116,7 @@ impl Rig {
         Rig { reg, id, cap, now }
     }
 
-    fn send(&mut self, msg: &EthMessage) -> Vec<ProtocolAction> {
+    pub(super) fn send(&mut self, msg: &EthMessage) -> Vec<ProtocolAction> {
         self.raw(u64::from(msg.msg_id()), &msg.encode())
     }
 
@@ -120,7 +127,7 @@ impl Rig {
         self.reg.drain_actions()
     }
 
-    fn ready(&mut self) {
+    pub(super) fn ready(&mut self) {
         let spec = ChainSpec::paxeer_devnet();
         let g = paxeer_devnet_genesis();
         let status = Status::Eth69(Status69 {
@@ -141,13 +148,13 @@ impl Rig {
             .all(|a| matches!(a, ProtocolAction::Event { .. })));
     }
 
-    fn advance(&mut self, d: Duration) -> Vec<ProtocolAction> {
+    pub(super) fn advance(&mut self, d: Duration) -> Vec<ProtocolAction> {
         self.now += d;
         self.reg.handle_timeout(self.now);
         self.reg.drain_actions()
     }
 
-    fn eth(&self) -> &EthProtocol {
+    pub(super) fn eth(&self) -> &EthProtocol {
         let p: &dyn std::any::Any = self.reg.get(self.id).unwrap();
         p.downcast_ref().unwrap()
     }
@@ -160,7 +167,7 @@ fn disconnect_reason(acts: &[ProtocolAction]) -> Option<DisconnectReason> {
     })
 }
 
-fn reports(acts: &[ProtocolAction]) -> Vec<ReputationChange> {
+pub(super) fn reports(acts: &[ProtocolAction]) -> Vec<ReputationChange> {
     acts.iter()
         .filter_map(|a| match a {
             ProtocolAction::Report { change, .. } => Some(*change),
