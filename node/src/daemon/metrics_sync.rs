@@ -235,6 +235,47 @@ fn apply_eth(m: &Metrics, cur: &EthMetrics, prev: &EthMetrics) {
             ("unsolicited_response", e.unsolicited_responses),
             ("late_response", e.late_responses),
             ("request_timeout", e.request_timeouts),
+            ("block_fetch_announce_in", e.block_fetcher.announces_in),
+            (
+                "block_fetch_announce_known",
+                e.block_fetcher.announces_known,
+            ),
+            (
+                "block_fetch_announce_abuse",
+                e.block_fetcher.announces_abuse,
+            ),
+            (
+                "block_fetch_header_request",
+                e.block_fetcher.header_requests,
+            ),
+            ("block_fetch_header_failed", e.block_fetcher.header_failed),
+            (
+                "block_fetch_header_timeout",
+                e.block_fetcher.header_timeouts,
+            ),
+            ("block_fetch_body_request", e.block_fetcher.body_requests),
+            ("block_fetch_body_failed", e.block_fetcher.body_failed),
+            ("block_fetch_body_timeout", e.block_fetcher.body_timeouts),
+            ("block_fetch_duplicate", e.block_fetcher.duplicates),
+            ("block_fetch_import", e.block_fetcher.imports),
+            ("block_fetch_discarded", e.block_fetcher.discarded),
+            // Announcement to first byte of the header / body: sum (ms) and count.
+            (
+                "block_header_latency_ms_sum",
+                e.block_fetcher.header_latency_sum.as_millis() as u64,
+            ),
+            (
+                "block_header_latency_count",
+                e.block_fetcher.header_latency_count,
+            ),
+            (
+                "block_body_latency_ms_sum",
+                e.block_fetcher.body_latency_sum.as_millis() as u64,
+            ),
+            (
+                "block_body_latency_count",
+                e.block_fetcher.body_latency_count,
+            ),
         ]
     };
     for ((name, c), (_, p)) in counters(cur).into_iter().zip(counters(prev)) {
@@ -246,6 +287,8 @@ fn apply_eth(m: &Metrics, cur: &EthMetrics, prev: &EthMetrics) {
     m.eth_queue("txs", cur.queued_txs);
     m.eth_queue("tx_announcements", cur.queued_tx_announcements);
     m.eth_queue("fetcher_hashes", cur.fetcher_hashes);
+    m.eth_queue("blocks", cur.block_fetcher.queued);
+    m.eth_queue("block_hashes_tracked", cur.block_fetcher.tracked);
     let bounds = LATENCY_BUCKETS_MS
         .iter()
         .map(|b| b.to_string())
