@@ -436,3 +436,44 @@ fn hash_announced_blocks_are_fetched_and_imported_everywhere() {
     assert_eq!(by_hash, 3 * 6, "6 leaves fetch each of the 3 blocks");
     assert_eq!(metrics(&net, hub).served.bodies, 3 * 6);
 }
+
+#[test]
+fn block_range_update_is_sent_after_32_new_blocks_and_updates_the_peer_view() {
+    let mut net = HostNet::new(90, ms(10));
+    // The producer keeps its blocks to itself, so only BlockRangeUpdate tells the peer.
+    let mut quiet = EthConfig::new(ChainSpec::paxeer_devnet());
+    quiet.gossip_blocks = false;
+    let a = net.add(node_with(quiet, MemChain::new(), MemPool::new(), 91));
+    let b = net.add(node(92));
+    connect(&mut net, b, a);
+    net.run_for(ms(500));
+    let aid = net.id(a);
+    assert_eq!(
+        eth(&net, b).peer_info(&aid).unwrap().block_range,
+        Some((0, 0))
+    );
+    for _ in 0..31 {
+        assert!(matches!(
+            submit_block(&mut net, a),
+            ImportResult::Imported { new_head: true }
+        ));
+    }
+    net.run_for(ms(200));
+    assert_eq!(
+        eth(&net, b).peer_info(&aid).unwrap().block_range,
+        Some((0, 0)),
+        "31 blocks: not yet"
+    );
+    submit_block(&mut net, a);
+    net.run_for(ms(200));
+    assert_eq!(
+        eth(&net, b).peer_info(&aid).unwrap().block_range,
+        Some((0, 32)),
+        "the 32nd block triggers BlockRangeUpdate"
+    );
+    assert_eq!(
+        eth(&net, b).chain().head().number,
+        0,
+        "no block was gossiped"
+    );
+}
