@@ -211,66 +211,58 @@ pub fn start_node(
     let udp = cfg
         .discovery_port
         .map(|p| SocketAddr::new(cfg.listen.ip(), p));
-    match rt {
+    let bind_err = |e: std::io::Error| format!("bind {}: {e}", cfg.listen);
+    // The host task owns the event sink: no lock needed.
+    let (host, task, tcp_addr, udp_addr, ids) = match rt {
         Rt::Tokio(rt) => {
             let sockets = rt
                 .block_on(paxeer_p2p_tokio::host::Sockets::bind(cfg.listen, udp))
-                .map_err(|e| format!("bind {}: {e}", cfg.listen))?;
+                .map_err(bind_err)?;
             let (tcp_addr, udp_addr) = (sockets.tcp_addr(), sockets.udp_addr());
-            let parts = assemble(cfg, key, &dir, &db, tcp_addr, udp_addr, observers)?;
+            let (host, mut sink, ids) =
+                assemble(cfg, key, &dir, &db, tcp_addr, udp_addr, observers)?;
             let _guard = rt.enter();
-            let running = sockets.start(parts.host, move |h, ev| {
-                let mut sink = parts.sink.lock();
-                sink.handle(h, ev)
-            });
-            Ok(RunningNode {
-                host: HostRef::Tokio(running.handle()),
-                enode: parts.enode,
+            let running = sockets.start(host, move |h, ev| sink.handle(h, ev));
+            let host = HostRef::Tokio(running.handle());
+            (
+                host,
+                Task::Tokio(rt.clone(), running),
                 tcp_addr,
                 udp_addr,
-                client_id: parts.client_id,
-                ping: parts.ping,
-                eth: parts.eth,
-                db,
-                task: Task::Tokio(rt.clone(), running),
-            })
+                ids,
+            )
         }
         Rt::Smol => {
             let sockets = smol::block_on(paxeer_p2p_smol::host::Sockets::bind(cfg.listen, udp))
-                .map_err(|e| format!("bind {}: {e}", cfg.listen))?;
+                .map_err(bind_err)?;
             let (tcp_addr, udp_addr) = (sockets.tcp_addr(), sockets.udp_addr());
-            let parts = assemble(cfg, key, &dir, &db, tcp_addr, udp_addr, observers)?;
-            let running = sockets.start(parts.host, move |h, ev| {
-                let mut sink = parts.sink.lock();
-                sink.handle(h, ev)
-            });
-            Ok(RunningNode {
-                host: HostRef::Smol(running.handle()),
-                enode: parts.enode,
+            let (host, mut sink, ids) =
+                assemble(cfg, key, &dir, &db, tcp_addr, udp_addr, observers)?;
+            let running = sockets.start(host, move |h, ev| sink.handle(h, ev));
+            (
+                HostRef::Smol(running.handle()),
+                Task::Smol(running),
                 tcp_addr,
                 udp_addr,
-                client_id: parts.client_id,
-                ping: parts.ping,
-                eth: parts.eth,
-                db,
-                task: Task::Smol(running),
-            })
+                ids,
+            )
         }
-    }
+    };
+    Ok(RunningNode {
+        host,
+        enode: ids.enode,
+        tcp_addr,
+        udp_addr,
+        client_id: ids.client_id,
+        ping: ids.ping,
+        eth: ids.eth,
+        db,
+        task,
+    })
 }
 
-/// A mutex that shrugs off poisoning (an observer that panicked must not stop the node).
-struct SinkCell(std::sync::Mutex<EventSink>);
-
-impl SinkCell {
-    fn lock(&self) -> std::sync::MutexGuard<'_, EventSink> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-struct Parts {
-    host: paxeer_p2p_core::host::Host,
-    sink: SinkCell,
+/// What identifies a started node besides its host.
+struct NodeIds {
     enode: Enode,
     client_id: String,
     ping: ProtocolId,
@@ -304,7 +296,7 @@ fn assemble(
     tcp_addr: SocketAddr,
     udp_addr: Option<SocketAddr>,
     observers: Vec<Observer>,
-) -> Result<Parts, String> {
+) -> Result<(paxeer_p2p_core::host::Host, EventSink, NodeIds), String> {
     let now = Instant::now();
     let unix = unix_now();
     let clock = WallClock {
@@ -373,19 +365,18 @@ fn assemble(
         udp_port: udp_addr.map_or(tcp_addr.port(), |u| u.port()),
     };
     let name = cfg.identity.clone().unwrap_or_else(|| "node".into());
-    let sink = SinkCell(std::sync::Mutex::new(EventSink {
+    let sink = EventSink {
         name,
         db: Some(db.clone()),
         observers,
-    }));
-    Ok(Parts {
-        host,
-        sink,
+    };
+    let ids = NodeIds {
         enode,
         client_id,
         ping,
         eth,
-    })
+    };
+    Ok((host, sink, ids))
 }
 
 /// How long a graceful shutdown may take before the node is abandoned.

@@ -61,7 +61,7 @@ impl ChainStore {
                 return Err("genesis header does not match the chain's genesis hash".into());
             }
             if store.header(&g.hash()).map_err(err)?.is_none() {
-                store.put(&g, &BlockBody::default_empty()).map_err(err)?;
+                store.put(&g, &BlockBody::default()).map_err(err)?;
                 store.set_canonical(&g).map_err(err)?;
             }
         }
@@ -161,21 +161,6 @@ fn head_of(header: &Header, spec: &ChainSpec) -> ChainHead {
         number: header.number,
         timestamp: header.timestamp,
         total_difficulty: U256::from_u64(base.saturating_add(header.number)),
-    }
-}
-
-/// Helper: an empty body.
-trait EmptyBody {
-    fn default_empty() -> Self;
-}
-
-impl EmptyBody for BlockBody {
-    fn default_empty() -> Self {
-        BlockBody {
-            transactions: Vec::new(),
-            uncles: Vec::new(),
-            withdrawals: None,
-        }
     }
 }
 
