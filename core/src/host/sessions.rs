@@ -145,10 +145,9 @@ impl Host {
             return;
         };
         let (direction, remote, started) = (c.direction, c.remote, c.started);
-        let specs = self.registry.specs();
         let shared = caps
             .iter()
-            .filter(|(_, s)| specs.iter().any(|p| p.cap == s.cap))
+            .filter(|(_, s)| self.registry.find(&s.cap).is_some())
             .count();
         if let Err(e) = self.peers.on_established(now, peer, shared) {
             self.actions.push_back(HostAction::Disconnect {
@@ -157,11 +156,9 @@ impl Host {
             });
             return;
         }
-        if let Some(c) = self.conns.get(&conn) {
-            if c.is_admitted() && self.peers.peer(&peer).is_some_and(|p| p.disconnecting) {
-                // The manager is already dropping it; do not start protocols.
-                return;
-            }
+        if self.peers.peer(&peer).is_some_and(|p| p.disconnecting) {
+            // The manager is already dropping it; do not start protocols.
+            return;
         }
         let cap_list = caps.iter().map(|(_, s)| s.cap.clone()).collect();
         if let Some(c) = self.conns.get_mut(&conn) {
