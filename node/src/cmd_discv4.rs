@@ -284,7 +284,10 @@ async fn start<N: Net>(
 ) -> Result<(N::Disc, PeerId), String> {
     let (key, db): (_, Box<dyn NodeDb>) = match datadir {
         Some(dir) => (
-            dir.node_key()?,
+            match common.key.explicit()? {
+                Some(key) => key,
+                None => dir.node_key()?,
+            },
             Box::new(RedbNodeDb::open(&dir.nodes_db()).map_err(|e| e.to_string())?),
         ),
         None => (common.key.load()?, Box::new(MemoryNodeDb::new())),

@@ -54,10 +54,16 @@ pub struct OptionalKeySource {
 impl OptionalKeySource {
     /// The key given, or a fresh one.
     pub fn load(&self) -> Result<secp256k1::SecretKey, String> {
+        Ok(self.explicit()?.unwrap_or_else(keyfile::generate))
+    }
+
+    /// The key given by `--nodekey` or `--nodekeyhex`, if any: an explicit key wins over a
+    /// data directory's key everywhere, as it does in `run`.
+    pub fn explicit(&self) -> Result<Option<secp256k1::SecretKey>, String> {
         match (&self.nodekey, &self.nodekeyhex) {
-            (Some(p), _) => keyfile::read(p).map_err(|e| e.to_string()),
-            (None, Some(h)) => keyfile::parse_hex(h).map_err(|e| e.to_string()),
-            (None, None) => Ok(keyfile::generate()),
+            (Some(p), _) => keyfile::read(p).map(Some).map_err(|e| e.to_string()),
+            (None, Some(h)) => keyfile::parse_hex(h).map(Some).map_err(|e| e.to_string()),
+            (None, None) => Ok(None),
         }
     }
 }

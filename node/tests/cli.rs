@@ -479,3 +479,29 @@ fn discv4_listen_keeps_its_identity_across_sigint_and_kill_9() {
     let third = Proc::spawn(&["--json", "discv4", "listen", "--port", "0", "--datadir", dd]);
     assert_eq!(enode_of(&third)[8..136], id1);
 }
+
+#[test]
+fn discv4_listen_with_a_datadir_uses_an_explicit_key() {
+    // rlpx_handshake.json static_key_a and its node id.
+    let hex = "49a7b37aa6f6645917e7b807e9d1c00d4fa71f18343b0d4122a4d2df64dd6fee";
+    let id = "fda1cff674c90c9a197539fe3dfb53086ace64f83ed7c6eabec741f7f381cc803e52ab2cd55d5569bce4347107a310dfd5f88a010cd2ffd1005ca406f1842877";
+    let dir = tempfile::tempdir().unwrap();
+    let dd = dir.path().join("data");
+    let dd = dd.to_str().unwrap();
+    // The datadir first gets a key of its own; the explicit key still wins afterwards.
+    let own = Proc::spawn(&["--json", "discv4", "listen", "--port", "0", "--datadir", dd]);
+    assert_ne!(&enode_of(&own)[8..136], id);
+    drop(own);
+    let explicit = Proc::spawn(&[
+        "--json",
+        "discv4",
+        "listen",
+        "--port",
+        "0",
+        "--datadir",
+        dd,
+        "--nodekeyhex",
+        hex,
+    ]);
+    assert_eq!(&enode_of(&explicit)[8..136], id);
+}

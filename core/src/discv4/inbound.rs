@@ -41,7 +41,7 @@ impl Discv4 {
         if decoded
             .packet
             .expiration()
-            .is_some_and(|exp| exp < self.unix(now))
+            .is_some_and(|exp| is_expired(exp, self.unix(now)))
         {
             self.stats.invalid += 1;
             return;
@@ -218,5 +218,29 @@ impl Discv4 {
             return;
         }
         self.on_enr_received(now, &pending.to, pending.purpose, resp.record);
+    }
+}
+
+/// Whether a packet's `expiration` lies before `unix_now`. The field is read as a signed
+/// 64-bit count of seconds, as go-ethereum's `v4wire.Expired` does: an expiration above
+/// `i64::MAX` is a negative time, long past (its conformance suite sends exactly that).
+fn is_expired(expiration: u64, unix_now: u64) -> bool {
+    let now = i64::try_from(unix_now).unwrap_or(i64::MAX);
+    i64::from_ne_bytes(expiration.to_ne_bytes()) < now
+}
+
+#[cfg(test)]
+mod expiry_tests {
+    use super::is_expired;
+
+    #[test]
+    fn expiration_is_compared_as_a_signed_number_like_go_ethereum() {
+        let now = 1_700_000_000;
+        assert!(!is_expired(now + 20, now));
+        assert!(is_expired(now - 1, now));
+        // `uint64(-(now + 20))`, what devp2p's Ping/PastExpiration sends.
+        assert!(is_expired((now + 20).wrapping_neg(), now));
+        assert!(is_expired(u64::MAX, now));
+        assert!(!is_expired(i64::MAX as u64, now));
     }
 }
