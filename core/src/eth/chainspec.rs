@@ -118,6 +118,8 @@ pub fn paxeer_devnet_genesis() -> Header {
         excess_blob_gas: Some(0),
         parent_beacon_block_root: Some([0; 32]),
         requests_hash: Some(EMPTY_REQUESTS_HASH),
+        block_access_list_hash: None,
+        slot_number: None,
     }
 }
 

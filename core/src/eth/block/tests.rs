@@ -147,6 +147,13 @@ fn headers_with_too_many_fields_are_refused() {
     let enc = g.encode();
     let item = crate::eth::rlp::single_item(&enc).unwrap();
     let mut payload = item.payload.to_vec();
+    // Amsterdam's two fields (EIP-7928 access list hash, EIP-7843 slot) are the last we know.
+    crate::eth::rlp::put_bytes(&mut payload, &[0u8; 32]);
+    crate::eth::rlp::put_u64(&mut payload, 7);
+    let amsterdam = Header::decode(&crate::eth::rlp::list(&payload)).unwrap();
+    assert_eq!(amsterdam.block_access_list_hash, Some([0u8; 32]));
+    assert_eq!(amsterdam.slot_number, Some(7));
+    assert_eq!(amsterdam.encode(), crate::eth::rlp::list(&payload));
     crate::eth::rlp::put_bytes(&mut payload, &[0u8; 32]);
     assert!(Header::decode(&crate::eth::rlp::list(&payload)).is_err());
 }
