@@ -13,8 +13,8 @@ mod support;
 use std::process::Command;
 use std::time::Duration;
 
-use serde_json::{json, Value};
-use support::{http, metric, wait_until, Daemon, ADMIN};
+use serde_json::json;
+use support::{metric, wait_until, Daemon, ADMIN};
 
 #[test]
 fn identity_persists_across_restarts_and_runtimes_and_endpoints_answer() {

@@ -65,6 +65,12 @@ pub trait AdminBackend: Send + Sync {
     fn peer_count(&self) -> usize;
     /// Whether the node accepts inbound connections.
     fn listening(&self) -> bool;
+    /// `eth_sendRawTransaction`: offers a signed transaction in its network encoding to the
+    /// pool, which propagates it when accepted; its hash, or why it was refused.
+    fn send_raw_transaction(&self, raw: Vec<u8>) -> Result<[u8; 32], String>;
+    /// `eth_getTransactionByHash`, answered from the pool: a summary of the pooled
+    /// transaction (`hash`, `type`, `from`), or `null`.
+    fn pooled_transaction(&self, hash: [u8; 32]) -> Value;
 }
 
 /// A JSON-RPC error, with the id of the request it answers (`null` when unknown).
@@ -230,6 +236,27 @@ fn enode_arg(params: &Option<Value>) -> Result<&str, (i64, String)> {
     Ok(s)
 }
 
+/// Largest raw transaction `eth_sendRawTransaction` takes: a blob transaction with six
+/// blobs and their cell proofs (go-ethereum's RPC body limit is 5 MiB).
+const MAX_RAW_TX_BYTES: usize = 5 * 1024 * 1024;
+
+/// The single `0x`-hex argument, decoded, of at most `max` bytes.
+fn hex_arg(params: &Option<Value>, max: usize) -> Result<Vec<u8>, (i64, String)> {
+    let args = positional(params, 1)?;
+    let Some(s) = args.first().and_then(Value::as_str) else {
+        return Err(invalid_params(
+            "invalid argument 0: want a 0x-prefixed hex string",
+        ));
+    };
+    let digits = s
+        .strip_prefix("0x")
+        .ok_or_else(|| invalid_params("invalid argument 0: hex string without 0x prefix"))?;
+    if digits.len() > 2 * max {
+        return Err(invalid_params("invalid argument 0: too long"));
+    }
+    hex::decode(digits).map_err(|_| invalid_params("invalid argument 0: invalid hex"))
+}
+
 fn backend_result(r: Result<bool, String>) -> Result<Value, (i64, String)> {
     r.map(Value::Bool).map_err(|e| {
         let mut msg: String = e.chars().take(MAX_BACKEND_MESSAGE_CHARS).collect();
@@ -255,6 +282,23 @@ pub fn call_method(backend: &dyn AdminBackend, req: &RpcRequest) -> Result<Value
             positional(p, 0).map(|_| Value::String(format!("{:#x}", backend.peer_count())))
         }
         "net_listening" => positional(p, 0).map(|_| Value::Bool(backend.listening())),
+        "eth_sendRawTransaction" => {
+            let raw = hex_arg(p, MAX_RAW_TX_BYTES)?;
+            backend
+                .send_raw_transaction(raw)
+                .map(|h| Value::String(format!("0x{}", hex::encode(h))))
+                .map_err(|e| {
+                    let msg: String = e.chars().take(MAX_BACKEND_MESSAGE_CHARS).collect();
+                    (codes::SERVER_ERROR, msg)
+                })
+        }
+        "eth_getTransactionByHash" => {
+            let raw = hex_arg(p, 32)?;
+            let hash: [u8; 32] = raw
+                .try_into()
+                .map_err(|_| invalid_params("invalid argument 0: want a 32-byte hash"))?;
+            Ok(backend.pooled_transaction(hash))
+        }
         other => Err((
             codes::METHOD_NOT_FOUND,
             format!("the method {} does not exist/is not available", echo(other)),

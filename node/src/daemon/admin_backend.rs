@@ -8,6 +8,9 @@ use paxeer_p2p_core::protocol::ProtocolId;
 use serde_json::{json, Value};
 
 use crate::admin::rpc::AdminBackend;
+use paxeer_p2p_core::eth::app::TxVerdict;
+use paxeer_p2p_core::eth::service::EthProtocol;
+use paxeer_p2p_core::eth::tx::PooledTransaction;
 
 use super::{views, HostRef};
 
@@ -96,5 +99,42 @@ impl AdminBackend for NodeAdmin {
         self.host
             .call(|d, _| !d.host().is_shutting_down())
             .unwrap_or(false)
+    }
+
+    fn send_raw_transaction(&self, raw: Vec<u8>) -> Result<[u8; 32], String> {
+        let tx =
+            PooledTransaction::decode(&raw).map_err(|e| format!("invalid transaction: {e}"))?;
+        let hash = tx.hash();
+        let eth = self.eth;
+        let verdicts = self.host.call(move |d, now| {
+            d.host_mut()
+                .with_protocol::<EthProtocol, _>(now, eth, |e, ctx| {
+                    e.submit_transactions(ctx, vec![tx])
+                })
+        })?;
+        match verdicts.and_then(|v| v.into_iter().next()) {
+            Some(TxVerdict::Added) | Some(TxVerdict::AlreadyKnown) => Ok(hash),
+            Some(TxVerdict::Dropped) => Err("transaction dropped by the pool".into()),
+            Some(TxVerdict::Invalid(why)) => Err(why),
+            None => Err("the eth protocol is not running".into()),
+        }
+    }
+
+    fn pooled_transaction(&self, hash: [u8; 32]) -> Value {
+        let eth = self.eth;
+        self.host
+            .call(move |d, _| {
+                let e = d.host().protocol::<EthProtocol>(eth)?;
+                let tx = e.pool().get(&hash)?;
+                let inner = tx.transaction();
+                Some(json!({
+                    "hash": format!("0x{}", hex::encode(hash)),
+                    "type": format!("{:#x}", inner.tx_type().as_u8()),
+                    "from": inner.recover_sender().ok().map(|a| format!("0x{}", hex::encode(a))),
+                }))
+            })
+            .ok()
+            .flatten()
+            .unwrap_or(Value::Null)
     }
 }

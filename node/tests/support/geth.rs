@@ -251,3 +251,196 @@ impl EngineStub {
 /// A JWT secret in the form devp2p's `--jwtsecret` takes.
 pub const JWT_SECRET_HEX: &str =
     "0x7365637265747365637265747365637265747365637265747365637265747365";
+
+/// A free TCP port on loopback (bound and released; good enough for tests).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A live geth on loopback, killed on drop, with its HTTP (admin, eth, net, txpool) and
+/// engine APIs on free ports.
+pub struct Geth {
+    child: std::process::Child,
+    /// Its data directory (kept while it runs).
+    pub dir: tempfile::TempDir,
+    /// `host:port` of its HTTP JSON-RPC.
+    pub http: String,
+    /// `host:port` of its engine API (JWT-authenticated).
+    pub authrpc: String,
+    /// Its enode URL.
+    pub enode: String,
+    /// Its p2p port.
+    pub port: u16,
+}
+
+impl Geth {
+    /// `geth init` with `genesis` into a fresh directory, then `geth import` of `blocks`
+    /// when given (geth executes them, so it holds receipts and recent states).
+    pub fn prepare(genesis: &Path, blocks: Option<&Path>) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let run = |args: &[&std::ffi::OsStr]| {
+            let out = Command::new(geth())
+                .arg("--datadir")
+                .arg(dir.path())
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "geth {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        run(&["init".as_ref(), genesis.as_os_str()]);
+        if let Some(b) = blocks {
+            run(&["import".as_ref(), b.as_os_str()]);
+        }
+        std::fs::write(
+            dir.path().join("jwt.hex"),
+            JWT_SECRET_HEX.trim_start_matches("0x"),
+        )
+        .unwrap();
+        dir
+    }
+
+    /// Starts geth on a prepared directory; `extra` adds flags (e.g. `--nodiscover`,
+    /// `--bootnodes`). Its log goes to `<dir>/geth.log`. Waits until its HTTP API answers.
+    pub fn start(dir: tempfile::TempDir, extra: &[&str]) -> Self {
+        let (port, http_port, auth_port) = (free_port(), free_port(), free_port());
+        let log = std::fs::File::create(dir.path().join("geth.log")).unwrap();
+        let child = Command::new(geth())
+            .arg("--datadir")
+            .arg(dir.path())
+            .args(["--nat", "none", "--port", &port.to_string()])
+            .args(["--maxpeers", "10", "--syncmode", "full", "--ipcdisable"])
+            .args(["--http", "--http.addr", "127.0.0.1"])
+            .args(["--http.port", &http_port.to_string()])
+            .args(["--http.api", "admin,eth,net,txpool,debug"])
+            .args(["--authrpc.addr", "127.0.0.1"])
+            .args(["--authrpc.port", &auth_port.to_string()])
+            .arg("--authrpc.jwtsecret")
+            .arg(dir.path().join("jwt.hex"))
+            .args(["--verbosity", "4"])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let mut g = Self {
+            child,
+            dir,
+            http: format!("127.0.0.1:{http_port}"),
+            authrpc: format!("127.0.0.1:{auth_port}"),
+            enode: String::new(),
+            port,
+        };
+        let end = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(info) = g.try_rpc("admin_nodeInfo", json!([])) {
+                g.enode = info["enode"].as_str().unwrap().to_string();
+                break;
+            }
+            assert!(Instant::now() < end, "geth did not start: {}", g.log_tail());
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        g
+    }
+
+    /// The last lines of its log, for failure messages.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(self.dir.path().join("geth.log")).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+
+    fn try_rpc(&self, method: &str, params: Value) -> Option<Value> {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+        let resp = post(&self.http, &body.to_string(), None)?;
+        let v: Value = serde_json::from_str(&resp).ok()?;
+        Some(v["result"].clone())
+    }
+
+    /// A JSON-RPC call on its HTTP API; the whole response (`result` or `error`).
+    pub fn rpc_response(&self, method: &str, params: Value) -> Value {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+        let resp = post(&self.http, &body.to_string(), None).expect("geth http");
+        serde_json::from_str(&resp).unwrap()
+    }
+
+    /// A JSON-RPC call's `result`.
+    pub fn rpc(&self, method: &str, params: Value) -> Value {
+        self.rpc_response(method, params)["result"].clone()
+    }
+
+    /// An engine-API call (HS256 JWT with the shared secret); the whole response.
+    pub fn engine(&self, method: &str, params: Value) -> Value {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+        let resp = post(&self.authrpc, &body.to_string(), Some(&jwt_token())).expect("authrpc");
+        serde_json::from_str(&resp).unwrap()
+    }
+
+    /// geth's head block number (eth_blockNumber).
+    pub fn head_number(&self) -> u64 {
+        let v = self.rpc("eth_blockNumber", json!([]));
+        u64::from_str_radix(v.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+    }
+
+    /// The hash of block `n` in geth's chain.
+    pub fn block_hash(&self, n: u64) -> Option<String> {
+        let b = self.rpc("eth_getBlockByNumber", json!([format!("0x{n:x}"), false]));
+        b["hash"].as_str().map(str::to_string)
+    }
+}
+
+impl Drop for Geth {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One HTTP POST of a JSON body (optionally with a bearer token); the response body, or
+/// `None` when nothing answers.
+fn post(addr: &str, body: &str, bearer: Option<&str>) -> Option<String> {
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
+    let auth = bearer.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    write!(
+        s,
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n{auth}\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    out.split_once("\r\n\r\n").map(|(_, b)| b.to_string())
+}
+
+/// An engine-API token: HS256 over `{"iat": now}` with [`JWT_SECRET_HEX`], as the engine
+/// API's authentication spec asks.
+fn jwt_token() -> String {
+    use base64::Engine as _;
+    use hmac::Mac as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let iat = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let signing_input = format!(
+        "{}.{}",
+        b64.encode(br#"{"alg":"HS256","typ":"JWT"}"#),
+        b64.encode(format!(r#"{{"iat":{iat}}}"#))
+    );
+    let key = hex::decode(JWT_SECRET_HEX.trim_start_matches("0x")).unwrap();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+    mac.update(signing_input.as_bytes());
+    format!(
+        "{signing_input}.{}",
+        b64.encode(mac.finalize().into_bytes())
+    )
+}

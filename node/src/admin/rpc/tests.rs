@@ -56,6 +56,59 @@ impl AdminBackend for Fake {
     fn listening(&self) -> bool {
         true
     }
+    fn send_raw_transaction(&self, raw: Vec<u8>) -> Result<[u8; 32], String> {
+        match raw.first() {
+            Some(&b) => Ok([b; 32]),
+            None => Err("empty transaction".into()),
+        }
+    }
+    fn pooled_transaction(&self, hash: [u8; 32]) -> Value {
+        if hash == [7; 32] {
+            json!({ "hash": "0x07" })
+        } else {
+            Value::Null
+        }
+    }
+}
+
+#[test]
+fn transaction_methods_decode_their_hex_arguments() {
+    let f = Fake::default();
+    let ok = run(
+        &f,
+        r#"{"jsonrpc":"2.0","id":1,"method":"eth_sendRawTransaction","params":["0x0102"]}"#,
+    )
+    .unwrap();
+    assert_eq!(ok["result"], format!("0x{}", "01".repeat(32)));
+    let refused = run(
+        &f,
+        r#"{"jsonrpc":"2.0","id":1,"method":"eth_sendRawTransaction","params":["0x"]}"#,
+    )
+    .unwrap();
+    assert_eq!(refused["error"]["message"], "empty transaction");
+    for bad in [r#"["0102"]"#, r#"["0xzz"]"#, r#"[1]"#, r#"[]"#] {
+        let body = format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"eth_sendRawTransaction","params":{bad}}}"#
+        );
+        assert_eq!(
+            error_code(&run(&f, &body).unwrap()),
+            codes::INVALID_PARAMS,
+            "{bad}"
+        );
+    }
+    let known = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"eth_getTransactionByHash","params":["0x{}"]}}"#,
+        "07".repeat(32)
+    );
+    assert_eq!(run(&f, &known).unwrap()["result"]["hash"], "0x07");
+    let unknown = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"eth_getTransactionByHash","params":["0x{}"]}}"#,
+        "08".repeat(32)
+    );
+    assert_eq!(run(&f, &unknown).unwrap()["result"], Value::Null);
+    let short =
+        r#"{"jsonrpc":"2.0","id":1,"method":"eth_getTransactionByHash","params":["0x0707"]}"#;
+    assert_eq!(error_code(&run(&f, short).unwrap()), codes::INVALID_PARAMS);
 }
 
 fn run(fake: &Fake, body: &str) -> Option<Value> {
