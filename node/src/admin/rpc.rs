@@ -65,6 +65,9 @@ pub trait AdminBackend: Send + Sync {
     fn peer_count(&self) -> usize;
     /// Whether the node accepts inbound connections.
     fn listening(&self) -> bool;
+    /// `admin_discoveryNodes`: the nodes in the discovery table, each with its enode URL and
+    /// its ENR when one was fetched (EIP-868); an empty list without discovery.
+    fn discovery_nodes(&self) -> Value;
     /// `eth_sendRawTransaction`: offers a signed transaction in its network encoding to the
     /// pool, which propagates it when accepted; its hash, or why it was refused.
     fn send_raw_transaction(&self, raw: Vec<u8>) -> Result<[u8; 32], String>;
@@ -282,6 +285,7 @@ pub fn call_method(backend: &dyn AdminBackend, req: &RpcRequest) -> Result<Value
             positional(p, 0).map(|_| Value::String(format!("{:#x}", backend.peer_count())))
         }
         "net_listening" => positional(p, 0).map(|_| Value::Bool(backend.listening())),
+        "admin_discoveryNodes" => positional(p, 0).map(|_| backend.discovery_nodes()),
         "eth_sendRawTransaction" => {
             let raw = hex_arg(p, MAX_RAW_TX_BYTES)?;
             backend

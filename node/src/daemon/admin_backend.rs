@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use paxeer_p2p_core::enode::Enode;
 use paxeer_p2p_core::protocol::ProtocolId;
+use paxeer_p2p_core::types::NodeId;
 use serde_json::{json, Value};
 
 use crate::admin::rpc::AdminBackend;
@@ -99,6 +100,34 @@ impl AdminBackend for NodeAdmin {
         self.host
             .call(|d, _| !d.host().is_shutting_down())
             .unwrap_or(false)
+    }
+
+    fn discovery_nodes(&self) -> Value {
+        self.host
+            .call(|d, _| {
+                let Some(disc) = d.host().discovery() else {
+                    return json!([]);
+                };
+                let all = disc.closest(&NodeId([0; 32]), disc.table_len());
+                Value::Array(
+                    all.iter()
+                        .map(|n| {
+                            let e = &n.record.endpoint;
+                            let enode = Enode {
+                                id: n.record.id,
+                                ip: e.ip,
+                                tcp_port: e.tcp,
+                                udp_port: e.udp,
+                            };
+                            json!({
+                                "enode": enode.to_string(),
+                                "enr": n.enr.as_ref().map(|r| r.to_text()),
+                            })
+                        })
+                        .collect(),
+                )
+            })
+            .unwrap_or_else(|_| json!([]))
     }
 
     fn send_raw_transaction(&self, raw: Vec<u8>) -> Result<[u8; 32], String> {

@@ -56,6 +56,9 @@ impl AdminBackend for Fake {
     fn listening(&self) -> bool {
         true
     }
+    fn discovery_nodes(&self) -> Value {
+        json!([{ "enode": "enode://x" }])
+    }
     fn send_raw_transaction(&self, raw: Vec<u8>) -> Result<[u8; 32], String> {
         match raw.first() {
             Some(&b) => Ok([b; 32]),
@@ -127,6 +130,11 @@ fn methods_return_geth_shaped_results() {
         ("admin_peers", Value::Null, json!([{ "id": "a" }])),
         ("net_peerCount", json!([]), json!("0x2a")),
         ("net_listening", json!([]), json!(true)),
+        (
+            "admin_discoveryNodes",
+            json!([]),
+            json!([{ "enode": "enode://x" }]),
+        ),
         ("admin_addPeer", json!([enode("10.0.0.1")]), json!(true)),
         ("admin_removePeer", json!([enode("10.0.0.1")]), json!(true)),
         (
