@@ -67,7 +67,8 @@ pub struct DeliveryOutcome {
     /// Delivered hashes that were not in the matched request (all of them if none matched).
     pub unrequested: BTreeSet<B256>,
     /// Delivered transactions whose type or size differs from the peer's announcement.
-    pub mismatched: usize,
+    /// Their hashes stay wanted: they are queued again for the other announcers.
+    pub mismatched: BTreeSet<B256>,
     /// Requested hashes the peer did not deliver.
     pub missing: usize,
     /// Latency from first announcement to delivery, per fetched hash.
@@ -288,7 +289,10 @@ impl TxFetcher {
                 if meta.tx_type != *tx_type
                     || size.abs_diff(u64::from(meta.size)) > SIZE_SLACK_BYTES
                 {
-                    out.mismatched += 1;
+                    // The peer lied about it: ask someone else who announced it.
+                    out.mismatched.insert(*hash);
+                    self.withdraw(&peer, hash);
+                    continue;
                 }
             }
             if request_id.is_some() && !requested.contains(hash) {
@@ -304,7 +308,7 @@ impl TxFetcher {
         }
         if let Some(r) = request {
             for hash in &r.hashes {
-                if delivered.iter().any(|(h, _, _)| h == hash) {
+                if delivered.iter().any(|(h, _, _)| h == hash) || out.mismatched.contains(hash) {
                     continue;
                 }
                 out.missing += 1;
@@ -542,12 +546,13 @@ mod tests {
             &[([1; 32], 2, 104), ([2; 32], 1, 100), ([9; 32], 2, 100)],
         );
         assert_eq!(
-            got.mismatched, 1,
+            got.mismatched,
+            BTreeSet::from([[2; 32]]),
             "type differs for hash 2; size within slack for 1"
         );
         assert_eq!(got.unrequested.len(), 1);
         assert_eq!(got.missing, 1);
-        assert_eq!(got.latencies, vec![Duration::from_millis(700); 2]);
+        assert_eq!(got.latencies, vec![Duration::from_millis(700)]);
         assert!(f.is_empty(), "hash 3 had no other announcer");
         assert!(!f.is_fetching_from(&peer(1)));
     }
