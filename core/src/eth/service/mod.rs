@@ -64,6 +64,8 @@ mod txs;
 mod block_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tx_tests;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Instant;

@@ -558,6 +558,41 @@ mod tests {
     }
 
     #[test]
+    fn a_delivery_contradicting_its_announcement_is_asked_of_another_announcer() {
+        let now = t0();
+        let mut f = TxFetcher::new(limits());
+        f.on_announce(now, peer(1), &[ann(1, 1000)], |_| false);
+        f.tick(now + Duration::from_secs(1));
+        let reqs = schedule(&mut f);
+        assert_eq!(reqs[0].0, peer(1));
+        f.on_announce(now, peer(2), &[ann(1, 1000)], |_| false);
+        // Peer 1 serves it 200 bytes short of its announcement (a blob without sidecar).
+        let got = f.on_delivery(now, peer(1), Some(reqs[0].2), &[([1; 32], 2, 800)]);
+        assert_eq!(got.mismatched, BTreeSet::from([[1; 32]]));
+        assert_eq!(got.missing, 0, "a mismatch is not also counted missing");
+        assert!(got.latencies.is_empty());
+        let again = schedule(&mut f);
+        assert_eq!(again, vec![(peer(2), vec![[1; 32]], 1)]);
+        assert_eq!(f.announced_by(&peer(1)), 0);
+    }
+
+    #[test]
+    fn fifty_announced_hashes_go_out_in_one_request() {
+        // go-ethereum's NewPooledTxs: 50 hashes announced at once, one request with all.
+        let now = t0();
+        let mut f = TxFetcher::new(FetcherLimits {
+            max_announces_per_peer: 4096,
+            ..limits()
+        });
+        let anns: Vec<_> = (0..50).map(|n| ann(n, 120)).collect();
+        f.on_announce(now, peer(1), &anns, |_| false);
+        f.tick(now + Duration::from_millis(500));
+        let reqs = schedule(&mut f);
+        assert_eq!(reqs.len(), 1);
+        assert_eq!(reqs[0].1.len(), 50);
+    }
+
+    #[test]
     fn removing_a_peer_requeues_its_fetches_elsewhere() {
         let now = t0();
         let mut f = TxFetcher::new(limits());
