@@ -800,3 +800,68 @@ fn the_head_sets_the_gas_limit_and_forks() {
     );
     assert_eq!(v, TxVerdict::Added);
 }
+
+#[test]
+fn go_ethereums_test_chain_state_admits_large_tx_request_and_refuses_invalid_txs() {
+    // go-ethereum's devp2p test chain, when installed: chain id and head from its files,
+    // nonces and balances from headstate.json, the sender's key from accounts.json.
+    let (Some(state), Some(accounts), Some(genesis)) = (
+        geth_testdata("headstate.json"),
+        geth_testdata("accounts.json"),
+        geth_testdata("genesis.json"),
+    ) else {
+        return;
+    };
+    let state = MemoryState::load(&state).unwrap();
+    let genesis: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(genesis).unwrap()).unwrap();
+    let chain_id = genesis["config"]["chainId"].as_u64().unwrap();
+    let accounts: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(accounts).unwrap()).unwrap();
+    let (address, entry) = accounts.as_object().unwrap().iter().next().unwrap();
+    let secret = hex::decode(entry["key"].as_str().unwrap().trim_start_matches("0x")).unwrap();
+    let k = SecretKey::from_slice(&secret).unwrap();
+    assert_eq!(
+        format!("0x{}", hex::encode(addr(&k))),
+        address.to_lowercase()
+    );
+    let nonce = crate::eth::state::AccountState::nonce(&state, &addr(&k));
+    let balance = crate::eth::state::AccountState::balance(&state, &addr(&k)).unwrap();
+    let mut p = MemoryTxPool::with_env(
+        paxeer_p2p_core::eth::ChainSpec::paxeer_devnet(),
+        PoolEnv::latest(chain_id, 100_000_000),
+        0,
+        Box::new(state),
+        PoolLimits::default(),
+    );
+    let tx = |n: u64, gas: u64, value: Wei, to: Option<Address>, input: Vec<u8>| {
+        signed(
+            &k,
+            Eip1559Tx {
+                chain_id,
+                nonce: n,
+                max_priority_fee_per_gas: U256::from_u64(1),
+                max_fee_per_gas: U256::from_u64(7),
+                gas_limit: gas,
+                to,
+                value: U256(value.to_be_bytes()),
+                input,
+                ..Eip1559Tx::default()
+            },
+        )
+    };
+    // LargeTxRequest: 2000 consecutive nonces, all pending.
+    for n in nonce..nonce + 2000 {
+        let v = p.add(tx(n, 75_000, Wei::ZERO, None, Vec::new()), None);
+        assert_eq!(v, TxVerdict::Added, "nonce {n}");
+    }
+    // InvalidTxs, at the next nonce: value = balance cannot also pay for gas.
+    let n = nonce + 2000;
+    let v = p.add(tx(n, 100_000, balance, None, Vec::new()), None);
+    assert_eq!(reason(&v), Some(R::InsufficientFunds));
+    if nonce > 0 {
+        let v = p.add(tx(nonce - 1, 100_000, Wei::ZERO, None, Vec::new()), None);
+        assert_eq!(reason(&v), Some(R::NonceTooLow));
+    }
+    assert_eq!(p.pending_count(), 2000);
+}
