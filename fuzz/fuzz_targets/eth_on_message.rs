@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
 use paxeer_p2p_core::eth::app::{
-    BlockImporter, ChainHead, ChainReader, ImportResult, TxPool, TxVerdict,
+    BlockImporter, ChainHead, ChainReader, ImportResult, TxPool, TxRejectReason, TxRejection, TxVerdict,
 };
 use paxeer_p2p_core::eth::chainspec::paxeer_devnet_genesis;
 use paxeer_p2p_core::eth::messages::TxAnnouncement;
@@ -89,10 +89,10 @@ impl TxPool for Pool {
             return TxVerdict::AlreadyKnown;
         }
         if self.0.len() >= 1024 {
-            return TxVerdict::Dropped;
+            return TxVerdict::Dropped(TxRejection::new(TxRejectReason::PoolFull, "full"));
         }
         if h[0] & 1 == 1 {
-            return TxVerdict::Invalid("odd".into());
+            return TxVerdict::Invalid(TxRejection::new(TxRejectReason::Other, "odd"));
         }
         self.0.insert(h, tx);
         TxVerdict::Added

@@ -4,7 +4,8 @@
 //!
 //! Invariants: never panics; decoding is canonical, so a decoded transaction re-encodes to
 //! exactly the input; the pooled hash equals the hash of the transaction without its
-//! sidecar; signature recovery on whatever was decoded returns rather than panics.
+//! sidecar; signature recovery and the sidecar check (counts, versioned hashes) on
+//! whatever was decoded return rather than panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -20,5 +21,6 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(pooled) = PooledTransaction::decode(data) {
         assert_eq!(pooled.encode(), data);
         assert_eq!(pooled.hash(), pooled.transaction().hash());
+        let _ = pooled.check_sidecar();
     }
 });

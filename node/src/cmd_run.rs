@@ -45,6 +45,7 @@ fn node_config(s: &Settings, datadir: std::path::PathBuf) -> NodeConfig {
     };
     cfg.runtime = s.runtime;
     cfg.network_id = s.network_id;
+    cfg.prestate = s.prestate.clone();
     cfg
 }
 

@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 
 use paxeer_p2p_core::crypto::keys::{generate_secret_key, sign_recoverable};
 use paxeer_p2p_core::eth::app::{
-    BlockImporter, ChainHead, ChainReader, ImportResult, TxPool, TxVerdict,
+    BlockImporter, ChainHead, ChainReader, ImportResult, TxPool, TxRejectReason, TxRejection,
+    TxVerdict,
 };
 use paxeer_p2p_core::eth::block::transactions_root;
 use paxeer_p2p_core::eth::chainspec::{paxeer_devnet_genesis, PAXEER_DEVNET_NETWORK_ID};
@@ -177,10 +178,16 @@ impl TxPool for MemPool {
         if !self.accept_all {
             let t = tx.transaction();
             if t.recover_sender().is_err() {
-                return TxVerdict::Invalid("bad signature".into());
+                return TxVerdict::Invalid(TxRejection::new(
+                    TxRejectReason::Signature,
+                    "bad signature",
+                ));
             }
             if t.chain_id() != Some(PAXEER_DEVNET_NETWORK_ID) {
-                return TxVerdict::Invalid("wrong chain".into());
+                return TxVerdict::Invalid(TxRejection::new(
+                    TxRejectReason::ChainId,
+                    "wrong chain",
+                ));
             }
         }
         self.txs.insert(hash, tx);

@@ -68,6 +68,11 @@ pub struct RunArgs {
     /// Chain to join (meaning to be defined).
     #[arg(long)]
     pub chain: Option<String>,
+    /// Account state (nonces, balances) the transaction pool checks against: a
+    /// go-ethereum state dump (`geth dump`, headstate.json). Without it nonces start at 0
+    /// and balances are not checked.
+    #[arg(long, value_name = "FILE")]
+    pub prestate: Option<PathBuf>,
     /// Enables the Prometheus metrics endpoint (GET /metrics).
     #[arg(long)]
     pub metrics: bool,

@@ -44,6 +44,8 @@ pub struct NodeSection {
     pub network_id: Option<u64>,
     /// As `--chain`.
     pub chain: Option<String>,
+    /// As `--prestate`.
+    pub prestate: Option<PathBuf>,
 }
 
 /// `[p2p]`.

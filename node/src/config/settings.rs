@@ -112,6 +112,8 @@ pub struct Settings {
     pub network_id: Option<u64>,
     /// Chain name, uninterpreted for now.
     pub chain: Option<String>,
+    /// State dump for the transaction pool (`--prestate`).
+    pub prestate: Option<PathBuf>,
     /// RLPx TCP listening port (0: any free port).
     pub port: u16,
     /// Discovery UDP port (0: any free port).
@@ -390,6 +392,7 @@ impl Settings {
             runtime,
             network_id: args.networkid.or(node.network_id),
             chain: args.chain.clone().or_else(|| node.chain.clone()),
+            prestate: args.prestate.clone().or_else(|| node.prestate.clone()),
             port,
             discovery_port,
             discovery: !(args.nodiscover || p2p.no_discovery.unwrap_or(false)),

@@ -1,4 +1,5 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 
 use clap::Parser;
 
@@ -461,7 +462,21 @@ fn flag_definitions_are_consistent_and_use_geth_names() {
         "dialratio",
         "networkid",
         "chain",
+        "prestate",
     ] {
         assert!(longs.iter().any(|l| l == name), "--{name} missing");
     }
+}
+
+#[test]
+fn prestate_comes_from_the_flag_or_the_node_section() {
+    let s = resolve(&[], "[node]\nprestate = \"/a/headstate.json\"\n").unwrap();
+    assert_eq!(s.prestate, Some(PathBuf::from("/a/headstate.json")));
+    let s = resolve(
+        &["--prestate", "/b.json"],
+        "[node]\nprestate = \"/a/headstate.json\"\n",
+    )
+    .unwrap();
+    assert_eq!(s.prestate, Some(PathBuf::from("/b.json")));
+    assert_eq!(resolve(&[], "").unwrap().prestate, None);
 }

@@ -217,6 +217,8 @@ fn apply_eth(m: &Metrics, cur: &EthMetrics, prev: &EthMetrics) {
             ("tx_duplicate", e.txs_duplicate),
             ("tx_invalid", e.txs_invalid),
             ("tx_added", e.txs_added),
+            ("tx_queued", e.txs_queued),
+            ("tx_promoted", e.txs_promoted),
             ("tx_unrequested", e.txs_unrequested),
             ("tx_sent", e.txs_sent),
             ("tx_announcement_sent", e.tx_announcements_sent),
@@ -282,6 +284,11 @@ fn apply_eth(m: &Metrics, cur: &EthMetrics, prev: &EthMetrics) {
         let d = c.saturating_sub(p);
         if d > 0 {
             m.eth_event(name, d);
+        }
+    }
+    for ((reason, c), (_, p)) in cur.tx_rejected.iter().zip(prev.tx_rejected.iter()) {
+        if c > p {
+            m.eth_event(&format!("tx_rejected_{}", reason.label()), c - p);
         }
     }
     m.eth_queue("txs", cur.queued_txs);

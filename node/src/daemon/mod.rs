@@ -36,11 +36,14 @@ pub use host_ref::HostRef;
 use crate::cmd_discv4::{record_of, unix_now, DiscSetup};
 use crate::datadir::DataDir;
 use crate::eth::chain::ChainStore;
-use crate::eth::pool::{MemoryTxPool, MAX_POOL_TXS};
+use crate::eth::pool::env::{Forks, PoolEnv};
+use crate::eth::pool::{MemoryTxPool, PoolLimits};
+use crate::eth::state::MemoryState;
 use crate::keyfile;
 use crate::nodedb::RedbNodeDb;
 use crate::protocols::ping::Ping;
 use crate::rt::RuntimeKind;
+use paxeer_p2p_core::eth::app::ChainReader;
 use paxeer_p2p_core::eth::chainspec::known_genesis;
 use paxeer_p2p_core::eth::service::{node_filter, EthConfig, EthProtocol};
 use paxeer_p2p_core::eth::ChainSpec;
@@ -91,6 +94,9 @@ pub struct NodeConfig {
     pub chain: ChainSpec,
     /// Network id, when it differs from the chain's.
     pub network_id: Option<u64>,
+    /// State dump the transaction pool checks nonces and balances against (`None`: nonces
+    /// start at 0, balances unchecked; see [`crate::eth::state`]).
+    pub prestate: Option<PathBuf>,
 }
 
 impl NodeConfig {
@@ -114,6 +120,7 @@ impl NodeConfig {
             runtime: RuntimeKind::Tokio,
             chain: ChainSpec::paxeer_devnet(),
             network_id: None,
+            prestate: None,
         }
     }
 }
@@ -274,7 +281,28 @@ fn eth_protocol(cfg: &NodeConfig, dir: &DataDir) -> Result<EthProtocol, String> 
     let spec = cfg.chain.clone();
     let genesis = known_genesis(&spec.genesis_hash);
     let chain = ChainStore::open(&dir.chain_db(), spec.clone(), genesis)?;
-    let pool = MemoryTxPool::new(spec.chain_id, MAX_POOL_TXS);
+    let state = match &cfg.prestate {
+        Some(path) => MemoryState::load(path)?,
+        None => MemoryState::unknown(),
+    };
+    let head = chain.head();
+    let pool = match chain.header_by_hash(&head.hash) {
+        Some(header) => MemoryTxPool::new(spec.clone(), &header, Box::new(state)),
+        // No stored head header (an empty store): fork rules from the head's number and
+        // time, and no block gas limit to check against until the first block.
+        None => MemoryTxPool::with_env(
+            spec.clone(),
+            PoolEnv {
+                chain_id: spec.chain_id,
+                forks: Forks::at(&spec, head.number, head.timestamp),
+                gas_limit: u64::MAX,
+                base_fee: None,
+            },
+            head.number,
+            Box::new(state),
+            PoolLimits::default(),
+        ),
+    };
     let mut eth_cfg = EthConfig::new(spec);
     if let Some(id) = cfg.network_id {
         eth_cfg.network_id = id;

@@ -6,6 +6,36 @@ use paxeer_p2p_core::eth::tx::{Eip1559Tx, PooledTransaction, Transaction, TypedS
 use paxeer_p2p_core::eth::U256;
 use secp256k1::SecretKey;
 
+/// Signs `tx` with `key`, filling its signature (for legacy transactions, `v` must hold
+/// `chain_id * 2 + 35` for EIP-155 or 27 for Homestead before the call).
+pub fn sign(key: &SecretKey, mut tx: Transaction) -> Transaction {
+    let digest = tx.signing_hash();
+    let sig = sign_recoverable(&digest, key);
+    let (r, rest) = sig.split_at(32);
+    let (s, v) = rest.split_at(32);
+    let parity = v.first().copied() == Some(1);
+    let r = U256::from_be_slice(r).unwrap_or(U256::from_u64(0));
+    let s = U256::from_be_slice(s).unwrap_or(U256::from_u64(0));
+    let typed = TypedSignature {
+        y_parity: parity,
+        r,
+        s,
+    };
+    match &mut tx {
+        Transaction::Legacy(t) => {
+            let base = t.v.to_u64().unwrap_or(27);
+            t.v = U256::from_u64(base + u64::from(parity));
+            t.r = r;
+            t.s = s;
+        }
+        Transaction::Eip2930(t) => t.signature = typed,
+        Transaction::Eip1559(t) => t.signature = typed,
+        Transaction::Eip4844(t) => t.signature = typed,
+        Transaction::Eip7702(t) => t.signature = typed,
+    }
+    tx
+}
+
 /// An EIP-1559 transaction from `key` with `nonce` on `chain_id`, carrying `payload_len`
 /// bytes of input, signed.
 pub fn signed_transfer(
@@ -14,12 +44,13 @@ pub fn signed_transfer(
     nonce: u64,
     payload_len: usize,
 ) -> PooledTransaction {
-    let mut tx = Eip1559Tx {
+    let tx = Eip1559Tx {
         chain_id,
         nonce,
         max_priority_fee_per_gas: U256::from_u64(1_000_000_000),
         max_fee_per_gas: U256::from_u64(2_000_000_000),
-        gas_limit: 21_000 + 16 * payload_len as u64,
+        // Non-zero payload bytes: 16 gas each, but the EIP-7623 floor (Prague) charges 40.
+        gas_limit: 21_000 + 40 * payload_len as u64,
         to: Some([0x11; 20]),
         value: U256::from_u64(1),
         input: vec![0xab; payload_len],
@@ -30,16 +61,7 @@ pub fn signed_transfer(
             s: U256::from_u64(0),
         },
     };
-    let digest = Transaction::Eip1559(tx.clone()).signing_hash();
-    let sig = sign_recoverable(&digest, key);
-    let (r, rest) = sig.split_at(32);
-    let (s, v) = rest.split_at(32);
-    tx.signature = TypedSignature {
-        y_parity: v.first().copied() == Some(1),
-        r: U256::from_be_slice(r).unwrap_or(U256::from_u64(0)),
-        s: U256::from_be_slice(s).unwrap_or(U256::from_u64(0)),
-    };
-    PooledTransaction::Plain(Transaction::Eip1559(tx))
+    PooledTransaction::Plain(sign(key, Transaction::Eip1559(tx)))
 }
 
 #[cfg(test)]
@@ -51,7 +73,7 @@ mod tests {
     #[test]
     fn generated_transactions_are_accepted_once_and_wrong_chains_refused() {
         let key = crate::keyfile::generate();
-        let mut pool = MemoryTxPool::new(7, 3);
+        let mut pool = MemoryTxPool::latest(7);
         let tx = signed_transfer(&key, 7, 0, 10);
         assert!(tx.transaction().recover_sender().is_ok());
         assert_eq!(pool.add(tx.clone(), None), TxVerdict::Added);
@@ -73,16 +95,12 @@ mod tests {
         }
         assert!(matches!(pool.add(zero, None), TxVerdict::Invalid(_)));
         let _ = pool.add(bad, None);
-        // Bounded: the oldest is evicted but still known.
-        for n in 3..6 {
+        for n in 1..4 {
             assert_eq!(
                 pool.add(signed_transfer(&key, 7, n, 0), None),
                 TxVerdict::Added
             );
         }
-        assert_eq!(pool.len(), 3);
-        assert!(pool.contains(&tx.hash()));
-        assert!(pool.get(&tx.hash()).is_none());
-        assert_eq!(pool.pending(10).len(), 3);
+        assert_eq!(pool.pending(10).len(), 4);
     }
 }

@@ -41,6 +41,7 @@ impl EthProtocol {
             ImportResult::Imported { new_head } => {
                 self.metrics.blocks_imported += 1;
                 self.pool.on_block(&block);
+                self.propagate_promoted();
                 let _ = ctx.emit(Box::new(EthEvent::BlockImported { hash, number, from }));
                 if *new_head {
                     self.blocks.set_head(number, hash);

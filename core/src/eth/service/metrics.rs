@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::eth::app::TxRejectReason;
 use crate::eth::blockfetch::FetchStats;
 use crate::eth::status::StatusError;
 use crate::eth::ForkIdError;
@@ -73,6 +74,41 @@ impl StatusRejections {
     }
 }
 
+/// Transactions the pool refused, by [`TxRejectReason`] (indexed as
+/// [`TxRejectReason::ALL`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TxRejections {
+    counts: [u64; TxRejectReason::ALL.len()],
+}
+
+impl TxRejections {
+    /// Counts one refusal for `reason`.
+    pub fn count(&mut self, reason: TxRejectReason) {
+        if let Some(i) = TxRejectReason::ALL.iter().position(|r| *r == reason) {
+            if let Some(c) = self.counts.get_mut(i) {
+                *c += 1;
+            }
+        }
+    }
+
+    /// Refusals counted for `reason`.
+    pub fn get(&self, reason: TxRejectReason) -> u64 {
+        TxRejectReason::ALL
+            .iter()
+            .position(|r| *r == reason)
+            .and_then(|i| self.counts.get(i).copied())
+            .unwrap_or(0)
+    }
+
+    /// `(reason, count)` for every reason, in [`TxRejectReason::ALL`] order.
+    pub fn iter(&self) -> impl Iterator<Item = (TxRejectReason, u64)> + '_ {
+        TxRejectReason::ALL
+            .iter()
+            .copied()
+            .zip(self.counts.iter().copied())
+    }
+}
+
 /// Requests served, by type.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ServedRequests {
@@ -118,8 +154,14 @@ pub struct EthMetrics {
     pub txs_fetched_in: u64,
     /// Received transactions the pool already had.
     pub txs_duplicate: u64,
-    /// Received transactions the pool refused as invalid.
+    /// Received transactions the pool refused as invalid (the sender's fault).
     pub txs_invalid: u64,
+    /// Transactions the pool refused (invalid or dropped; local ones included), by reason.
+    pub tx_rejected: TxRejections,
+    /// Transactions the pool accepted but queued (nonce gap): not propagated yet.
+    pub txs_queued: u64,
+    /// Queued transactions that became pending and were propagated.
+    pub txs_promoted: u64,
     /// Transactions the pool accepted (local ones included).
     pub txs_added: u64,
     /// Delivered transactions that were not requested, or differ from their announcement.

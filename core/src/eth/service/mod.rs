@@ -30,12 +30,16 @@
 //!
 //! # Penalties
 //! Undecodable messages, a non-Status first message, a second Status, blocks on a merged
-//! chain, a blob transaction or duplicate hashes in one transaction message, deliveries that
+//! chain, a blob transaction or duplicate hashes in one transaction message, a blob
+//! transaction delivered without its sidecar or with a mismatched one, deliveries that
 //! contradict their announcement: `BadMessage` and disconnect (`SubprotocolError`, as
-//! go-ethereum's handler errors become). Status mismatches: disconnect with
+//! go-ethereum's handler errors become); what the peer was asked for is then fetched from
+//! another peer that announced it. Status mismatches: disconnect with
 //! `StatusError::disconnect_reason` and `BadProtocol` (the peer is on another chain: never
 //! worth redialing soon). Responses with an unknown id: `BadMessage`; late ones: a small
-//! penalty. Invalid transactions: `BadTransactions`; invalid blocks (importer verdict) and
+//! penalty. Invalid transactions (the pool's verdict says the sender is at fault: bad
+//! signature, chain, gas, sizes; not stale nonces, price or funds): `BadTransactions`, once
+//! per message, without a disconnect (go-ethereum disconnects for none of these); invalid blocks (importer verdict) and
 //! blocks whose body does not match their header: `BadBlock`; a header other than the one
 //! asked for, a wrong announced number, more items than asked: `BadMessage`; block
 //! announcement or broadcast floods: `BadAnnouncement`; request timeouts: `Timeout`.
@@ -60,6 +64,8 @@ mod txs;
 mod block_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tx_tests;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Instant;
@@ -273,6 +279,9 @@ impl EthProtocol {
         if let Some(p) = self.peers.get_mut(&peer) {
             p.phase = Phase::Closing;
         }
+        // Its announcements and fetches go to other announcers now, not when the
+        // disconnect completes (go-ethereum's fetcher `Drop` on peer removal).
+        self.fetcher.remove_peer(&peer);
     }
 
     /// Matches a response against the tracker, penalising late and unsolicited ones.

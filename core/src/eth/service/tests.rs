@@ -18,7 +18,7 @@ use crate::protocol::{ProtocolAction, ProtocolRegistry};
 use crate::test_clock::t0;
 use crate::types::Direction;
 
-struct GenesisChain(Header);
+pub(super) struct GenesisChain(pub(super) Header);
 
 impl ChainReader for GenesisChain {
     fn head(&self) -> crate::eth::app::ChainHead {
@@ -53,7 +53,7 @@ impl BlockImporter for GenesisChain {
 }
 
 #[derive(Default)]
-struct Pool(BTreeMap<B256, PooledTransaction>);
+pub(super) struct Pool(pub(super) BTreeMap<B256, PooledTransaction>);
 
 impl TxPool for Pool {
     fn contains(&self, h: &B256) -> bool {

@@ -67,7 +67,8 @@ pub struct DeliveryOutcome {
     /// Delivered hashes that were not in the matched request (all of them if none matched).
     pub unrequested: BTreeSet<B256>,
     /// Delivered transactions whose type or size differs from the peer's announcement.
-    pub mismatched: usize,
+    /// Their hashes stay wanted: they are queued again for the other announcers.
+    pub mismatched: BTreeSet<B256>,
     /// Requested hashes the peer did not deliver.
     pub missing: usize,
     /// Latency from first announcement to delivery, per fetched hash.
@@ -288,7 +289,10 @@ impl TxFetcher {
                 if meta.tx_type != *tx_type
                     || size.abs_diff(u64::from(meta.size)) > SIZE_SLACK_BYTES
                 {
-                    out.mismatched += 1;
+                    // The peer lied about it: ask someone else who announced it.
+                    out.mismatched.insert(*hash);
+                    self.withdraw(&peer, hash);
+                    continue;
                 }
             }
             if request_id.is_some() && !requested.contains(hash) {
@@ -304,7 +308,7 @@ impl TxFetcher {
         }
         if let Some(r) = request {
             for hash in &r.hashes {
-                if delivered.iter().any(|(h, _, _)| h == hash) {
+                if delivered.iter().any(|(h, _, _)| h == hash) || out.mismatched.contains(hash) {
                     continue;
                 }
                 out.missing += 1;
@@ -542,14 +546,50 @@ mod tests {
             &[([1; 32], 2, 104), ([2; 32], 1, 100), ([9; 32], 2, 100)],
         );
         assert_eq!(
-            got.mismatched, 1,
+            got.mismatched,
+            BTreeSet::from([[2; 32]]),
             "type differs for hash 2; size within slack for 1"
         );
         assert_eq!(got.unrequested.len(), 1);
         assert_eq!(got.missing, 1);
-        assert_eq!(got.latencies, vec![Duration::from_millis(700); 2]);
+        assert_eq!(got.latencies, vec![Duration::from_millis(700)]);
         assert!(f.is_empty(), "hash 3 had no other announcer");
         assert!(!f.is_fetching_from(&peer(1)));
+    }
+
+    #[test]
+    fn a_delivery_contradicting_its_announcement_is_asked_of_another_announcer() {
+        let now = t0();
+        let mut f = TxFetcher::new(limits());
+        f.on_announce(now, peer(1), &[ann(1, 1000)], |_| false);
+        f.tick(now + Duration::from_secs(1));
+        let reqs = schedule(&mut f);
+        assert_eq!(reqs[0].0, peer(1));
+        f.on_announce(now, peer(2), &[ann(1, 1000)], |_| false);
+        // Peer 1 serves it 200 bytes short of its announcement (a blob without sidecar).
+        let got = f.on_delivery(now, peer(1), Some(reqs[0].2), &[([1; 32], 2, 800)]);
+        assert_eq!(got.mismatched, BTreeSet::from([[1; 32]]));
+        assert_eq!(got.missing, 0, "a mismatch is not also counted missing");
+        assert!(got.latencies.is_empty());
+        let again = schedule(&mut f);
+        assert_eq!(again, vec![(peer(2), vec![[1; 32]], 1)]);
+        assert_eq!(f.announced_by(&peer(1)), 0);
+    }
+
+    #[test]
+    fn fifty_announced_hashes_go_out_in_one_request() {
+        // go-ethereum's NewPooledTxs: 50 hashes announced at once, one request with all.
+        let now = t0();
+        let mut f = TxFetcher::new(FetcherLimits {
+            max_announces_per_peer: 4096,
+            ..limits()
+        });
+        let anns: Vec<_> = (0..50).map(|n| ann(n, 120)).collect();
+        f.on_announce(now, peer(1), &anns, |_| false);
+        f.tick(now + Duration::from_millis(500));
+        let reqs = schedule(&mut f);
+        assert_eq!(reqs.len(), 1);
+        assert_eq!(reqs[0].1.len(), 50);
     }
 
     #[test]

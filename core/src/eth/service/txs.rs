@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::eth::app::TxVerdict;
+use crate::eth::app::{TxRejectReason, TxVerdict};
 use crate::eth::messages::{EthMessage, TxAnnouncement};
 use crate::eth::tx::{PooledTransaction, Transaction, TxType};
 use crate::p2p::DisconnectReason;
@@ -24,9 +24,26 @@ struct Accepted {
     sender: Vec<u8>,
 }
 
+impl Accepted {
+    /// The propagation facts of `tx`.
+    fn of(tx: &PooledTransaction, max_broadcast_bytes: usize) -> Self {
+        let ann = TxAnnouncement::of(tx);
+        let sender = match tx.transaction().recover_sender() {
+            Ok(a) => a.to_vec(),
+            Err(_) => ann.hash.to_vec(),
+        };
+        Accepted {
+            ann,
+            broadcastable: is_broadcastable(tx, max_broadcast_bytes),
+            sender,
+        }
+    }
+}
+
 impl EthProtocol {
-    /// Offers `txs` (from `from`, or local) to the pool; propagates the accepted ones,
-    /// penalises invalid ones, emits `TxsAdded`.
+    /// Offers `txs` (from `from`, or local) to the pool; propagates the accepted pending
+    /// ones and whatever they promoted from the queue, penalises invalid ones (once per
+    /// call), counts refusals by reason, emits `TxsAdded`.
     pub(super) fn import_txs(
         &mut self,
         ctx: &mut ProtocolContext<'_>,
@@ -35,41 +52,73 @@ impl EthProtocol {
     ) -> Vec<TxVerdict> {
         let mut verdicts = Vec::with_capacity(txs.len());
         let mut accepted = Vec::new();
+        let mut added = Vec::new();
         let mut invalid = 0u64;
+        let max_broadcast = self.cfg.tx_max_broadcast_bytes;
         for tx in txs {
-            let ann = TxAnnouncement::of(&tx);
-            self.fetcher.forget(&ann.hash);
-            let broadcastable = is_broadcastable(&tx, self.cfg.tx_max_broadcast_bytes);
-            let sender = match tx.transaction().recover_sender() {
-                Ok(a) => a.to_vec(),
-                Err(_) => ann.hash.to_vec(),
-            };
+            let facts = Accepted::of(&tx, max_broadcast);
+            self.fetcher.forget(&facts.ann.hash);
             let verdict = self.pool.add(tx, from);
             match &verdict {
                 TxVerdict::Added => {
                     self.metrics.txs_added += 1;
-                    accepted.push(Accepted {
-                        ann,
-                        broadcastable,
-                        sender,
-                    });
+                    added.push(facts.ann.hash);
+                    accepted.push(facts);
+                }
+                TxVerdict::Queued => {
+                    self.metrics.txs_added += 1;
+                    self.metrics.txs_queued += 1;
+                    added.push(facts.ann.hash);
                 }
                 TxVerdict::AlreadyKnown => self.metrics.txs_duplicate += 1,
-                TxVerdict::Dropped => {}
-                TxVerdict::Invalid(_) => invalid += 1,
+                TxVerdict::Dropped(r) => self.metrics.tx_rejected.count(r.reason),
+                TxVerdict::Invalid(r) => {
+                    self.metrics.tx_rejected.count(r.reason);
+                    invalid += 1;
+                }
+            }
+            // Promotions follow the transaction that filled the gap, in nonce order.
+            for hash in self.pool.take_promoted() {
+                if let Some(tx) = self.pool.get(&hash) {
+                    self.metrics.txs_promoted += 1;
+                    accepted.push(Accepted::of(&tx, max_broadcast));
+                }
             }
             verdicts.push(verdict);
         }
-        self.metrics.txs_invalid += invalid;
+        if from.is_some() {
+            self.metrics.txs_invalid += invalid;
+        }
         if let (Some(peer), true) = (from, invalid > 0) {
             let _ = ctx.report(peer, ReputationChange::BadTransactions);
         }
+        if !added.is_empty() {
+            let _ = ctx.emit(Box::new(EthEvent::TxsAdded {
+                hashes: added,
+                from,
+            }));
+        }
         if !accepted.is_empty() {
-            let hashes = accepted.iter().map(|a| a.ann.hash).collect();
-            let _ = ctx.emit(Box::new(EthEvent::TxsAdded { hashes, from }));
             self.propagate_txs(from, &accepted);
         }
         verdicts
+    }
+
+    /// Propagates transactions the pool promoted outside [`Self::import_txs`] (after a
+    /// block import advanced nonces).
+    pub(super) fn propagate_promoted(&mut self) {
+        let max_broadcast = self.cfg.tx_max_broadcast_bytes;
+        let accepted: Vec<Accepted> = self
+            .pool
+            .take_promoted()
+            .iter()
+            .filter_map(|h| self.pool.get(h))
+            .map(|tx| Accepted::of(&tx, max_broadcast))
+            .collect();
+        self.metrics.txs_promoted += u64::try_from(accepted.len()).unwrap_or(u64::MAX);
+        if !accepted.is_empty() {
+            self.propagate_txs(None, &accepted);
+        }
     }
 
     /// Queues accepted transactions: in full to ceil(√n) of the n ready peers lacking each
@@ -250,6 +299,15 @@ impl EthProtocol {
             self.breach(ctx, peer);
             return;
         }
+        // go-ethereum (`eth/handler_eth.go` `handleTransactions`) drops a peer that delivers a
+        // blob transaction without its sidecar, or with one whose commitments do not hash
+        // to the versioned hashes, before anything reaches the fetcher: the hash stays
+        // announced by others, and dropping the peer re-queues it for them.
+        if txs.iter().any(|t| t.check_sidecar().is_err()) {
+            self.metrics.tx_rejected.count(TxRejectReason::BlobSidecar);
+            self.breach(ctx, peer);
+            return;
+        }
         let matched = match self.match_response(ctx, peer, request_id, txs.len()) {
             Ok(RequestKind::PooledTxs) => Some(request_id),
             Ok(kind) => {
@@ -272,28 +330,30 @@ impl EthProtocol {
             self.metrics.tx_fetch_latency.observe(*l);
         }
         self.metrics.tx_fetch_failed += u64::try_from(out.missing).unwrap_or(0);
-        if out.mismatched > 0 {
-            // go-ethereum drops a peer whose delivery contradicts its own announcement.
-            self.metrics.txs_unrequested += u64::try_from(out.mismatched).unwrap_or(0);
+        if !out.unrequested.is_empty() {
+            self.metrics.txs_unrequested += u64::try_from(out.unrequested.len()).unwrap_or(0);
+            if out.mismatched.is_empty() {
+                let _ = ctx.report(peer, UNREQUESTED_TXS_PENALTY);
+            }
+        }
+        let wanted: Vec<PooledTransaction> = txs
+            .into_iter()
+            .zip(hashes)
+            .filter(|(_, h)| !out.unrequested.contains(h) && !out.mismatched.contains(h))
+            .map(|(t, _)| t)
+            .collect();
+        self.import_txs(ctx, Some(peer), wanted);
+        if !out.mismatched.is_empty() {
+            // go-ethereum drops a peer whose delivery contradicts its own announcement
+            // (type, or size beyond the slack); the fetcher asks the other announcers.
+            self.metrics.txs_unrequested += u64::try_from(out.mismatched.len()).unwrap_or(0);
             self.drop_peer(
                 ctx,
                 peer,
                 DisconnectReason::SubprotocolError,
                 ReputationChange::BadMessage,
             );
-            return;
         }
-        if !out.unrequested.is_empty() {
-            self.metrics.txs_unrequested += u64::try_from(out.unrequested.len()).unwrap_or(0);
-            let _ = ctx.report(peer, UNREQUESTED_TXS_PENALTY);
-        }
-        let wanted: Vec<PooledTransaction> = txs
-            .into_iter()
-            .zip(hashes)
-            .filter(|(_, h)| !out.unrequested.contains(h))
-            .map(|(t, _)| t)
-            .collect();
-        self.import_txs(ctx, Some(peer), wanted);
     }
 }
 

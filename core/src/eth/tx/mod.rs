@@ -21,7 +21,9 @@ use crate::eth::error::{Budget, EthDecodeError};
 use crate::eth::primitives::B256;
 use crate::eth::rlp::{self, Item};
 pub use fields::{AccessListItem, Authorization, TypedSignature};
-pub use sidecar::{BlobSidecar, PooledTransaction, SidecarVersion};
+pub use sidecar::{
+    kzg_versioned_hash, BlobSidecar, PooledTransaction, SidecarError, SidecarVersion,
+};
 pub use signer::SignerError;
 pub use types::{Eip1559Tx, Eip2930Tx, Eip4844Tx, Eip7702Tx, LegacyTx};
 

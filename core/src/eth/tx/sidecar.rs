@@ -7,6 +7,13 @@
 //!   `0x03 || rlp([tx_fields, 1, blobs, commitments, cell_proofs])`, 128 proofs per blob.
 //!
 //! The transaction hash never covers the sidecar.
+//!
+//! [`PooledTransaction::check_sidecar`] is the consistency check go-ethereum runs on every
+//! delivered blob transaction (`eth/handler_eth.go` `handleTransactions`,
+//! `BlobTxSidecar.ValidateBlobCommitmentHashes`): a sidecar is present and each versioned
+//! hash is `0x01 || sha256(commitment)[1..]`. KZG proofs are *not* verified here: that
+//! needs a trusted setup and BLS pairings, and neither go-ethereum's `devp2p eth-test`
+//! (which only mangles commitments) nor propagation needs it; a block builder must.
 
 use crate::crypto::keccak::keccak256;
 use crate::eth::error::{Budget, EthDecodeError};
@@ -25,6 +32,45 @@ pub const CELL_PROOFS_PER_BLOB: usize = 128;
 
 /// The wrapper version byte of a version-1 (cell proof) sidecar.
 pub const SIDECAR_VERSION_CELL_PROOFS: u64 = 1;
+
+/// The version byte of a KZG versioned hash (EIP-4844 `VERSIONED_HASH_VERSION_KZG`).
+pub const VERSIONED_HASH_VERSION_KZG: u8 = 0x01;
+
+/// The EIP-4844 versioned hash of a commitment: `sha256(commitment)` with its first byte
+/// replaced by [`VERSIONED_HASH_VERSION_KZG`].
+pub fn kzg_versioned_hash(commitment: &[u8; KZG_POINT_BYTES]) -> B256 {
+    use sha2::Digest;
+    let mut h: B256 = sha2::Sha256::digest(commitment).into();
+    h[0] = VERSIONED_HASH_VERSION_KZG;
+    h
+}
+
+/// How a blob transaction's sidecar fails to match it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SidecarError {
+    /// A blob transaction delivered without its sidecar.
+    #[error("blob transaction without its sidecar")]
+    Missing,
+    /// Blobs, commitments, proofs and versioned hashes are not in the required ratio.
+    #[error("sidecar counts disagree: {hashes} hashes, {blobs} blobs, {commitments} commitments, {proofs} proofs")]
+    Counts {
+        /// Versioned hashes in the transaction.
+        hashes: usize,
+        /// Blobs in the sidecar.
+        blobs: usize,
+        /// Commitments in the sidecar.
+        commitments: usize,
+        /// Proofs in the sidecar.
+        proofs: usize,
+    },
+    /// The versioned hash at `index` is not that of its commitment.
+    #[error("versioned hash {index} does not match its commitment")]
+    HashMismatch {
+        /// Position of the first mismatch.
+        index: usize,
+    },
+}
 
 /// Which proofs a sidecar carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,6 +95,41 @@ pub struct BlobSidecar {
 }
 
 impl BlobSidecar {
+    /// Proofs per blob this sidecar's version requires.
+    pub fn proofs_per_blob(&self) -> usize {
+        match self.version {
+            SidecarVersion::BlobProofs => 1,
+            SidecarVersion::CellProofs => CELL_PROOFS_PER_BLOB,
+        }
+    }
+
+    /// Checks the sidecar against the transaction's `versioned_hashes`: one blob and one
+    /// commitment per hash, [`Self::proofs_per_blob`] proofs per blob, and every hash equal
+    /// to [`kzg_versioned_hash`] of its commitment. No KZG proof is verified (see the
+    /// module documentation).
+    pub fn check_against(&self, versioned_hashes: &[B256]) -> Result<(), SidecarError> {
+        let n = versioned_hashes.len();
+        if self.blobs.len() != n
+            || self.commitments.len() != n
+            || Some(self.proofs.len()) != n.checked_mul(self.proofs_per_blob())
+        {
+            return Err(SidecarError::Counts {
+                hashes: n,
+                blobs: self.blobs.len(),
+                commitments: self.commitments.len(),
+                proofs: self.proofs.len(),
+            });
+        }
+        match versioned_hashes
+            .iter()
+            .zip(&self.commitments)
+            .position(|(h, c)| *h != kzg_versioned_hash(c))
+        {
+            Some(index) => Err(SidecarError::HashMismatch { index }),
+            None => Ok(()),
+        }
+    }
+
     /// Appends the sidecar elements (version, blobs, commitments, proofs) to a list payload.
     fn put_elements(&self, out: &mut Vec<u8>) {
         if self.version == SidecarVersion::CellProofs {
@@ -100,6 +181,18 @@ impl PooledTransaction {
         match self {
             PooledTransaction::Plain(t) => t.tx_type(),
             PooledTransaction::BlobWithSidecar { .. } => TxType::Eip4844,
+        }
+    }
+
+    /// For a blob transaction, whether it carries a sidecar matching its versioned hashes
+    /// ([`BlobSidecar::check_against`]); other transactions pass.
+    pub fn check_sidecar(&self) -> Result<(), SidecarError> {
+        match self {
+            PooledTransaction::Plain(Transaction::Eip4844(_)) => Err(SidecarError::Missing),
+            PooledTransaction::Plain(_) => Ok(()),
+            PooledTransaction::BlobWithSidecar { tx, sidecar } => {
+                sidecar.check_against(&tx.blob_versioned_hashes)
+            }
         }
     }
 
