@@ -142,9 +142,8 @@ impl AdminBackend for NodeAdmin {
                 })
         })?;
         match verdicts.and_then(|v| v.into_iter().next()) {
-            Some(TxVerdict::Added) | Some(TxVerdict::AlreadyKnown) => Ok(hash),
-            Some(TxVerdict::Dropped) => Err("transaction dropped by the pool".into()),
-            Some(TxVerdict::Invalid(why)) => Err(why),
+            Some(TxVerdict::Added | TxVerdict::Queued | TxVerdict::AlreadyKnown) => Ok(hash),
+            Some(TxVerdict::Dropped(why) | TxVerdict::Invalid(why)) => Err(why.to_string()),
             None => Err("the eth protocol is not running".into()),
         }
     }
