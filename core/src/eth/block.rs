@@ -7,8 +7,9 @@ use crate::eth::rlp::{self, Item};
 use crate::eth::trie::ordered_trie_root;
 use crate::eth::tx::{put_transaction_list, transaction_list, Transaction};
 
-/// Optional trailing fields we know (London base fee through Prague requests hash).
-const OPTIONAL_HEADER_FIELDS: usize = 6;
+/// Optional trailing fields we know (London base fee through Amsterdam's slot number;
+/// go-ethereum `core/types/block.go` `Header`, v1.17.10).
+const OPTIONAL_HEADER_FIELDS: usize = 8;
 
 /// A block header. The optional fields form a prefix: each fork appends to the list, so a
 /// present field implies all earlier ones are present.
@@ -56,6 +57,10 @@ pub struct Header {
     pub parent_beacon_block_root: Option<B256>,
     /// EIP-7685 requests hash (Prague).
     pub requests_hash: Option<B256>,
+    /// EIP-7928 block access list hash (Amsterdam).
+    pub block_access_list_hash: Option<B256>,
+    /// EIP-7843 beacon slot number (Amsterdam).
+    pub slot_number: Option<u64>,
 }
 
 impl Default for Header {
@@ -82,6 +87,8 @@ impl Default for Header {
             excess_blob_gas: None,
             parent_beacon_block_root: None,
             requests_hash: None,
+            block_access_list_hash: None,
+            slot_number: None,
         }
     }
 }
@@ -119,6 +126,8 @@ impl Header {
             self.excess_blob_gas.is_some(),
             self.parent_beacon_block_root.is_some(),
             self.requests_hash.is_some(),
+            self.block_access_list_hash.is_some(),
+            self.slot_number.is_some(),
         ];
         let count = present.iter().rposition(|&x| x).map_or(0, |i| i + 1);
         let empty: &[u8] = &[];
@@ -132,7 +141,12 @@ impl Header {
                     &mut p,
                     self.parent_beacon_block_root.as_ref().map_or(empty, |h| h),
                 ),
-                _ => rlp::put_bytes(&mut p, self.requests_hash.as_ref().map_or(empty, |h| h)),
+                5 => rlp::put_bytes(&mut p, self.requests_hash.as_ref().map_or(empty, |h| h)),
+                6 => rlp::put_bytes(
+                    &mut p,
+                    self.block_access_list_hash.as_ref().map_or(empty, |h| h),
+                ),
+                _ => rlp::put_u64(&mut p, self.slot_number.unwrap_or(0)),
             }
         }
         rlp::list(&p)
@@ -148,7 +162,7 @@ impl Header {
         Self::from_item(rlp::single_item(bytes)?)
     }
 
-    /// Decodes a header item: the 15 fixed fields and up to 6 optional ones.
+    /// Decodes a header item: the 15 fixed fields and up to 8 optional ones.
     pub(crate) fn from_item(item: Item<'_>) -> Result<Self, EthDecodeError> {
         let mut f = item.list()?;
         let mut h = Header {
@@ -177,7 +191,9 @@ impl Header {
                 2 => h.blob_gas_used = Some(x.u64()?),
                 3 => h.excess_blob_gas = Some(x.u64()?),
                 4 => h.parent_beacon_block_root = Some(x.array()?),
-                _ => h.requests_hash = Some(x.array()?),
+                5 => h.requests_hash = Some(x.array()?),
+                6 => h.block_access_list_hash = Some(x.array()?),
+                _ => h.slot_number = Some(x.u64()?),
             }
         }
         f.finish()?;

@@ -235,7 +235,7 @@ fn header() -> impl Strategy<Value = Header> {
         ),
         (
             any::<[u8; 8]>(),
-            0usize..=6,
+            0usize..=8,
             u256(),
             any::<[u8; 32]>(),
             any::<u64>(),
@@ -271,6 +271,8 @@ fn header() -> impl Strategy<Value = Header> {
                     excess_blob_gas: (k > 3).then_some(number),
                     parent_beacon_block_root: (k > 4).then_some(hash),
                     requests_hash: (k > 5).then_some(h2),
+                    block_access_list_hash: (k > 6).then_some(hash),
+                    slot_number: (k > 7).then_some(gl),
                 }
             },
         )

@@ -272,7 +272,10 @@ struct NodeIds {
 /// The eth protocol over the embedded chain store and pool in `dir`.
 fn eth_protocol(cfg: &NodeConfig, dir: &DataDir) -> Result<EthProtocol, String> {
     let spec = cfg.chain.clone();
-    let genesis = known_genesis(&spec.genesis_hash);
+    let genesis = spec
+        .genesis
+        .clone()
+        .or_else(|| known_genesis(&spec.genesis_hash));
     let chain = ChainStore::open(&dir.chain_db(), spec.clone(), genesis)?;
     let pool = MemoryTxPool::new(spec.chain_id, MAX_POOL_TXS);
     let mut eth_cfg = EthConfig::new(spec);

@@ -4,10 +4,12 @@
 //!
 //! - `pool.rs`: [`pool::MemoryTxPool`].
 //! - `chain.rs`: [`chain::ChainStore`].
-//! - `spec.rs`: [`spec::load_chain`], the custom chain file format.
+//! - `spec.rs`: [`spec::load_chain`]: a built-in chain or a go-ethereum genesis file.
+//! - `genesis/`: go-ethereum genesis files, their state root and header.
 //! - `txgen.rs`: signed transactions for traffic generation.
 
 pub mod chain;
+pub mod genesis;
 pub mod pool;
 pub mod spec;
 pub mod txgen;

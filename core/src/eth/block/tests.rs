@@ -147,6 +147,13 @@ fn headers_with_too_many_fields_are_refused() {
     let enc = g.encode();
     let item = crate::eth::rlp::single_item(&enc).unwrap();
     let mut payload = item.payload.to_vec();
+    // Amsterdam's block access list hash and slot number are the last known fields.
+    crate::eth::rlp::put_bytes(&mut payload, &[7u8; 32]);
+    crate::eth::rlp::put_u64(&mut payload, 9);
+    let amsterdam = Header::decode(&crate::eth::rlp::list(&payload)).unwrap();
+    assert_eq!(amsterdam.block_access_list_hash, Some([7u8; 32]));
+    assert_eq!(amsterdam.slot_number, Some(9));
+    assert_eq!(Header::decode(&amsterdam.encode()).unwrap(), amsterdam);
     crate::eth::rlp::put_bytes(&mut payload, &[0u8; 32]);
     assert!(Header::decode(&crate::eth::rlp::list(&payload)).is_err());
 }
