@@ -11,6 +11,7 @@ pub mod metrics;
 
 mod cmd_devnet;
 mod cmd_discv4;
+mod cmd_import;
 mod cmd_key;
 mod cmd_rlpx;
 mod cmd_run;
@@ -61,6 +62,9 @@ enum Cmd {
     Devnet(cmd_devnet::DevnetArgs),
     /// Runs the node (the daemon): peers, discovery, admin API, metrics.
     Run(Box<config::RunArgs>),
+    /// Imports blocks exported by `geth export` into a data directory's chain store,
+    /// checking the header chain and every root that needs no execution.
+    Import(cmd_import::ImportArgs),
 }
 
 /// Parses the command line, runs the command and returns the process exit code.
@@ -78,6 +82,7 @@ pub fn main() -> ExitCode {
         Cmd::Enr(c) => cmd_discv4::run_enr(c, out),
         Cmd::Devnet(a) => cmd_devnet::run(a, out),
         Cmd::Run(a) => cmd_run::run(*a, out),
+        Cmd::Import(a) => cmd_import::run(a, out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -168,29 +168,16 @@ fn a_wrong_network_id_ends_the_session_with_a_subprotocol_error() {
     node.shutdown();
 }
 
-/// A custom chain file: mainnet's genesis and fork schedule under network id 4242, the
-/// chain ethereumjs builds with `createCustomCommon({chainId: 4242}, Mainnet)`.
-fn custom_chain_file(dir: &std::path::Path) -> std::path::PathBuf {
-    let m = ChainSpec::mainnet();
-    let forks = |l: &[paxeer_p2p_core::eth::chainspec::ScheduledFork]| {
-        l.iter()
-            .map(|f| serde_json::json!([f.name, f.at]))
-            .collect::<Vec<_>>()
-    };
-    let file = serde_json::json!({
-        "name": "custom-4242",
-        "networkId": 4242,
-        "chainId": 4242,
-        "genesisHash": format!("0x{}", hex::encode(m.genesis_hash)),
-        "genesisTimestamp": m.genesis_timestamp,
-        "genesisDifficulty": m.genesis_difficulty.to_u64().unwrap(),
-        "forkBlocks": forks(&m.fork_blocks),
-        "forkTimes": forks(&m.fork_times),
-        "postMerge": m.post_merge,
-    });
-    let path = dir.join("chain.json");
-    std::fs::write(&path, file.to_string()).unwrap();
-    path
+/// Mainnet's genesis and fork schedule under chain and network id 4242: the chain
+/// ethereumjs builds with `createCustomCommon({chainId: 4242}, Mainnet)`. It keeps mainnet's
+/// genesis hash, which no small genesis.json can reproduce (mainnet's allocation is large),
+/// so it is built in code rather than loaded with `--chain`.
+fn custom_4242_chain() -> ChainSpec {
+    let mut spec = ChainSpec::mainnet();
+    spec.name = "custom-4242".into();
+    spec.network_id = 4242;
+    spec.chain_id = 4242;
+    spec
 }
 
 #[test]
@@ -203,10 +190,7 @@ fn transactions_and_headers_flow_both_ways_with_ethereumjs_on_a_custom_chain() {
     cfg.key = KeySource::Hex(key_hex(OURS));
     cfg.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     cfg.discovery_port = None;
-    cfg.chain = paxeer_p2p_node::eth::spec::load_chain(Some(
-        custom_chain_file(dir.path()).to_str().unwrap(),
-    ))
-    .unwrap();
+    cfg.chain = custom_4242_chain();
     assert_eq!(cfg.chain.network_id, 4242);
     let rt = Rt::new(RuntimeKind::Tokio).unwrap();
     let node = start_node(&cfg, &rt, Vec::new()).unwrap();
@@ -293,21 +277,20 @@ fn an_incompatible_fork_id_ends_the_session_with_a_subprotocol_error() {
     // Mainnet's id and genesis, but a fork schedule of our own: ethereumjs's fork id (all of
     // mainnet's forks) is neither in our past nor in our future.
     let dir = tempfile::tempdir().unwrap();
-    let m = ChainSpec::mainnet();
-    let path = dir.path().join("chain.json");
-    let file = serde_json::json!({
-        "name": "forked-mainnet",
-        "networkId": 1,
-        "chainId": 1,
-        "genesisHash": format!("0x{}", hex::encode(m.genesis_hash)),
-        "forkBlocks": [["Homestead", 1]],
-    });
-    std::fs::write(&path, file.to_string()).unwrap();
+    // Mainnet's genesis with Homestead at block 1 and nothing later: a fork id ethereumjs's
+    // mainnet rejects.
+    let mut forked = ChainSpec::mainnet();
+    forked.name = "forked-mainnet".into();
+    forked.fork_blocks = vec![paxeer_p2p_core::eth::chainspec::ScheduledFork {
+        name: "Homestead".into(),
+        at: 1,
+    }];
+    forked.fork_times = Vec::new();
     let mut cfg = NodeConfig::new(dir.path().join("node"));
     cfg.key = KeySource::Hex(key_hex(OURS));
     cfg.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     cfg.discovery_port = None;
-    cfg.chain = paxeer_p2p_node::eth::spec::load_chain(Some(path.to_str().unwrap())).unwrap();
+    cfg.chain = forked;
     let rt = Rt::new(RuntimeKind::Smol).unwrap();
     let node = start_node(&cfg, &rt, Vec::new()).unwrap();
     let port = node.tcp_addr.port().to_string();

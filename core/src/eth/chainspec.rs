@@ -6,6 +6,7 @@
 //! 02b73d4ea7181464175e0a6cbecc0a3a2655a562 (through the BPO2 blob-parameter forks).
 
 use crate::eth::block::Header;
+use crate::eth::chainconfig::{BlobParams, ChainConfig, TimeFork};
 use crate::eth::forkid::{ForkFilter, ForkId, Head};
 use crate::eth::primitives::{B256, EMPTY_ROOT_HASH, EMPTY_UNCLES_HASH, U256};
 
@@ -40,6 +41,11 @@ pub struct ChainSpec {
     /// True once consensus moved to the beacon chain: NewBlock and NewBlockHashes are no
     /// longer gossiped and are a protocol violation if received (go-ethereum behaviour).
     pub post_merge: bool,
+    /// The fork rules, when known (a genesis file, the devnet): what the header rules and
+    /// the block import check blocks against.
+    pub config: Option<ChainConfig>,
+    /// The genesis header, when known: the chain store starts from it and serves block 0.
+    pub genesis: Option<Header>,
 }
 
 /// Builds a fork list from `(name, at)` pairs.
@@ -93,6 +99,38 @@ const PAXEER_DEVNET_GAS_LIMIT: u64 = 30_000_000;
 /// EIP-1559 `INITIAL_BASE_FEE` (1 gwei), the base fee of a genesis with London active.
 const INITIAL_BASE_FEE_WEI: u64 = 1_000_000_000;
 
+/// EIP-4844 blob parameters of Cancun (go-ethereum `params/config.go`
+/// `DefaultCancunBlobConfig`).
+pub const CANCUN_BLOB_PARAMS: BlobParams = BlobParams {
+    target: 3,
+    max: 6,
+    update_fraction: 3_338_477,
+};
+
+/// EIP-7691 blob parameters of Prague (go-ethereum `params/config.go`
+/// `DefaultPragueBlobConfig`).
+pub const PRAGUE_BLOB_PARAMS: BlobParams = BlobParams {
+    target: 6,
+    max: 9,
+    update_fraction: 5_007_716,
+};
+
+/// The fork rules of the paxeer devnet: every block fork through London at 0, Shanghai,
+/// Cancun and Prague at time 0, no terminal difficulty (blocks are still gossiped).
+pub fn paxeer_devnet_config() -> ChainConfig {
+    let mut c = ChainConfig::all_blocks_at_genesis(
+        PAXEER_DEVNET_NETWORK_ID,
+        &[
+            (TimeFork::Shanghai, 0),
+            (TimeFork::Cancun, 0),
+            (TimeFork::Prague, 0),
+        ],
+    );
+    c.blob_schedule.cancun = Some(CANCUN_BLOB_PARAMS);
+    c.blob_schedule.prague = Some(PRAGUE_BLOB_PARAMS);
+    c
+}
+
 /// The paxeer devnet genesis header: an empty state, every fork through Prague active, and
 /// difficulty 1 because the devnet still propagates blocks the pre-merge way.
 pub fn paxeer_devnet_genesis() -> Header {
@@ -142,7 +180,8 @@ pub fn mainnet_genesis() -> Header {
 }
 
 /// The genesis header with hash `genesis_hash`, when it is one this crate knows (mainnet, the
-/// paxeer devnet): a node can then serve block 0.
+/// paxeer devnet): a node can then serve block 0. A spec built from a genesis file carries
+/// its header in [`ChainSpec::genesis`] instead.
 pub fn known_genesis(genesis_hash: &B256) -> Option<Header> {
     [mainnet_genesis(), paxeer_devnet_genesis()]
         .into_iter()
@@ -219,6 +258,8 @@ impl ChainSpec {
                 ("BPO2", 1_767_747_671),
             ]),
             post_merge: true,
+            config: None,
+            genesis: Some(mainnet_genesis()),
         }
     }
 
@@ -243,6 +284,8 @@ impl ChainSpec {
                 ("BPO2", 1_761_607_008),
             ]),
             post_merge: true,
+            config: None,
+            genesis: None,
         }
     }
 
@@ -265,6 +308,8 @@ impl ChainSpec {
                 ("BPO2", 1_760_389_824),
             ]),
             post_merge: true,
+            config: None,
+            genesis: None,
         }
     }
 
@@ -289,6 +334,8 @@ impl ChainSpec {
                 ("BPO2", 1_762_955_544),
             ]),
             post_merge: true,
+            config: None,
+            genesis: None,
         }
     }
 
@@ -305,6 +352,8 @@ impl ChainSpec {
             fork_blocks: forks(&genesis_block_forks()),
             fork_times: forks(&[("Shanghai", 0), ("Cancun", 0), ("Prague", 0)]),
             post_merge: false,
+            config: Some(paxeer_devnet_config()),
+            genesis: Some(genesis),
         }
     }
 

@@ -10,6 +10,11 @@
 //! - [`forkid`]: EIP-2124 fork ids and the validation filter.
 //! - [`chainspec`]: network ids, genesis and fork schedules (mainnet, sepolia, holesky,
 //!   hoodi, and the paxeer devnet).
+//! - [`chainconfig`]: fork rules as go-ethereum's `ChainConfig` states them (fork blocks and
+//!   times, terminal difficulty, blob schedule).
+//! - [`genesis`]: a genesis specification and its header, built as go-ethereum's `ToBlock`.
+//! - [`header_rules`]: the header-chain rules checkable without execution (parent link,
+//!   gas limit, base fee, excess blob gas, post-merge seal fields, fork fields).
 //! - [`block`]: headers, bodies, blocks, their hashes and the body-against-header check.
 //! - [`blockfetch`]: the block fetcher and import queue for announced and broadcast blocks.
 //! - [`receipts`]: receipts in the eth/68 and eth/69 forms, blooms, the receipts root.
@@ -25,9 +30,12 @@
 pub mod app;
 pub mod block;
 pub mod blockfetch;
+pub mod chainconfig;
 pub mod chainspec;
 pub mod error;
 pub mod forkid;
+pub mod genesis;
+pub mod header_rules;
 pub mod messages;
 pub mod primitives;
 pub mod receipts;

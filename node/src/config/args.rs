@@ -65,8 +65,9 @@ pub struct RunArgs {
     /// Network identifier announced in the eth Status message.
     #[arg(long)]
     pub networkid: Option<u64>,
-    /// Chain to join (meaning to be defined).
-    #[arg(long)]
+    /// Chain to join: devnet (default), mainnet, sepolia, or the path of a go-ethereum
+    /// genesis.json (as `geth init` reads it; network id = its chain id unless --networkid).
+    #[arg(long, value_name = "devnet|mainnet|sepolia|GENESIS.json")]
     pub chain: Option<String>,
     /// Account state (nonces, balances) the transaction pool checks against: a
     /// go-ethereum state dump (`geth dump`, headstate.json). Without it nonces start at 0

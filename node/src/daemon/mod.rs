@@ -279,7 +279,10 @@ struct NodeIds {
 /// The eth protocol over the embedded chain store and pool in `dir`.
 fn eth_protocol(cfg: &NodeConfig, dir: &DataDir) -> Result<EthProtocol, String> {
     let spec = cfg.chain.clone();
-    let genesis = known_genesis(&spec.genesis_hash);
+    let genesis = spec
+        .genesis
+        .clone()
+        .or_else(|| known_genesis(&spec.genesis_hash));
     let chain = ChainStore::open(&dir.chain_db(), spec.clone(), genesis)?;
     let state = match &cfg.prestate {
         Some(path) => MemoryState::load(path)?,

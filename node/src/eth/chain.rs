@@ -133,6 +133,69 @@ impl ChainStore {
         Ok(())
     }
 
+    /// Stores `blocks`, already checked, in one write transaction and makes the last one
+    /// the head: each block is the child of the one before it, the first the child of a
+    /// stored header. The canonical index is rewritten back to the common ancestor and
+    /// entries above the new head are dropped. Used by `paxeer-p2p import`.
+    pub fn import_checked_batch(&mut self, blocks: &[Block]) -> Result<(), String> {
+        let Some(last) = blocks.last() else {
+            return Ok(());
+        };
+        self.write_batch(blocks)
+            .map_err(|e| format!("chain database write failed: {e}"))?;
+        self.head = head_of(&last.header, &self.spec);
+        Ok(())
+    }
+
+    fn write_batch(&self, blocks: &[Block]) -> DbResult<()> {
+        let w = self.db.begin_write()?;
+        {
+            let mut headers = w.open_table(HEADERS)?;
+            let mut bodies = w.open_table(BODIES)?;
+            let mut canon = w.open_table(CANONICAL)?;
+            let mut oldest: Option<Header> = None;
+            for b in blocks {
+                let hash = b.header.hash();
+                headers.insert(hash.as_slice(), b.header.encode().as_slice())?;
+                bodies.insert(hash.as_slice(), b.body.encode().as_slice())?;
+                canon.insert(b.header.number, hash.as_slice())?;
+                if oldest.is_none() {
+                    oldest = Some(b.header.clone());
+                }
+            }
+            // Re-point the canonical index at the ancestors until it agrees.
+            let mut cur = oldest;
+            while let Some(h) = cur.take() {
+                if h.number == 0 {
+                    break;
+                }
+                let parent = headers
+                    .get(h.parent_hash.as_slice())?
+                    .and_then(|v| Header::decode(v.value()).ok());
+                let Some(p) = parent else { break };
+                let at = canon.get(p.number)?.map(|v| v.value().to_vec());
+                if at.as_deref() == Some(p.hash().as_slice()) {
+                    break;
+                }
+                canon.insert(p.number, p.hash().as_slice())?;
+                cur = Some(p);
+            }
+            if let Some(last) = blocks.last() {
+                let stale: Vec<u64> = canon
+                    .range(last.header.number + 1..)?
+                    .filter_map(|r| r.ok().map(|(k, _)| k.value()))
+                    .collect();
+                for n in stale {
+                    canon.remove(n)?;
+                }
+                w.open_table(META)?
+                    .insert("head", last.header.hash().as_slice())?;
+            }
+        }
+        w.commit()?;
+        Ok(())
+    }
+
     fn load_head(&mut self) -> DbResult<()> {
         let hash = {
             let r = self.db.begin_read()?;

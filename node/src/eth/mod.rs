@@ -6,10 +6,15 @@
 //! - `pool/`: [`pool::MemoryTxPool`].
 //! - `state.rs`: [`state::AccountState`], [`state::MemoryState`] (`--prestate FILE`).
 //! - `chain.rs`: [`chain::ChainStore`].
-//! - `spec.rs`: [`spec::load_chain`], the custom chain file format.
+//! - `spec.rs`: [`spec::load_chain`]: a built-in chain or a go-ethereum genesis file.
+//! - `genesis/`: go-ethereum genesis files, their state root and header.
+//! - `import.rs`, `import_file.rs`: `paxeer-p2p import` of `geth export` block files.
 //! - `txgen.rs`: signed transactions for traffic generation.
 
 pub mod chain;
+pub mod genesis;
+pub mod import;
+pub mod import_file;
 pub mod pool;
 pub mod spec;
 pub mod state;
