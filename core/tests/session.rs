@@ -282,6 +282,29 @@ fn expect_close(
 }
 
 #[test]
+fn useless_peer_disconnect_after_a_v5_hello_is_snappy_compressed() {
+    // go-ethereum's devp2p eth-test reads this Disconnect through snappy: with both Hellos
+    // at p2p v5 compression is on, also for the Disconnect that refuses the peer.
+    let (mut s, mut raw, now) = raw_setup(1 << 20);
+    let mut hello = Hello::decode(&hello_from(&raw, 5)).unwrap();
+    hello.capabilities = vec![Capability::new("eth", 71)];
+    let f = raw.frame(HELLO_ID, &hello.encode());
+    let (out, _) = feed(&mut s, now, &f);
+    raw.receive(&out);
+    let (id, payload) = raw
+        .frames()
+        .into_iter()
+        .find(|(id, _)| *id == DISCONNECT_ID)
+        .expect("a Disconnect");
+    assert_eq!(id, DISCONNECT_ID);
+    let plain = paxeer_p2p_core::rlpx::snappy::decompress(&payload, 64).expect("snappy");
+    assert_eq!(
+        DisconnectReason::decode(&plain),
+        DisconnectReason::UselessPeer
+    );
+}
+
+#[test]
 fn hello_with_a_different_identity_is_unexpected_identity() {
     let (mut s, mut raw, now) = raw_setup(1 << 20);
     let mut hello = Hello::decode(&hello_from(&raw, 5)).unwrap();

@@ -103,6 +103,9 @@ pub struct Session {
     hello: Option<Hello>,
     caps: SharedCapabilities,
     snappy: bool,
+    /// Our Hello is on the wire: the peer can turn compression on, so our Disconnect may
+    /// be compressed.
+    hello_sent: bool,
     /// Size announced by a header already decrypted, whose body has not arrived yet.
     pending_frame: Option<usize>,
     /// `Authenticated` is queued and unpolled: input and Hello wait for the host's verdict.
@@ -164,6 +167,7 @@ impl Session {
             hello: None,
             caps: SharedCapabilities::default(),
             snappy: false,
+            hello_sent: false,
             pending_frame: None,
             admission_pending: false,
             raw_out: Vec::new(),
@@ -374,6 +378,7 @@ impl Session {
             let Some(codec) = self.codec.as_mut() else {
                 break;
             };
+            self.hello_sent |= msg.id == HELLO_ID;
             let (id_buf, id_len) = msg_id::encode(msg.id);
             let id = id_buf.get(..id_len).unwrap_or(&[]);
             let sealed = if msg.compress {
@@ -561,11 +566,14 @@ impl Session {
         if Some(hello.id) != self.remote {
             return self.fail(now, SessionError::UnexpectedIdentity);
         }
+        // Both Hellos are exchanged: from here on every message, a Disconnect for a useless
+        // peer included, is snappy-compressed when both announced p2p v5 (go-ethereum turns
+        // compression on before its capability checks).
+        self.snappy = self.cfg.p2p_version >= 5 && hello.protocol_version >= 5;
         let caps = SharedCapabilities::negotiate(&self.cfg.protocols, &hello.capabilities);
         if caps.is_empty() && self.cfg.require_shared_capability {
             return self.fail(now, SessionError::NoSharedCapability);
         }
-        self.snappy = self.cfg.p2p_version >= 5 && hello.protocol_version >= 5;
         self.phase = Phase::Active;
         self.handshake_deadline = None;
         self.next_ping = Some(now + self.cfg.ping_interval);
@@ -656,7 +664,9 @@ impl Session {
                 self.admission_pending = false;
                 self.pending_frame = None;
                 let payload = reason.encode();
-                self.enqueue(DISCONNECT_ID, payload, self.snappy);
+                // Compressed only when the peer has both Hellos: a Disconnect that refuses a
+                // peer before our Hello left (the queue is dropped) goes out plain.
+                self.enqueue(DISCONNECT_ID, payload, self.snappy && self.hello_sent);
                 self.phase = Phase::Closing;
                 self.linger_deadline = Some(now + self.cfg.disconnect_linger);
                 self.closing_reason = Some(why);
