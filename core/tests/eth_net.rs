@@ -444,7 +444,11 @@ fn block_range_update_is_sent_after_32_new_blocks_and_updates_the_peer_view() {
     let mut quiet = EthConfig::new(ChainSpec::paxeer_devnet());
     quiet.gossip_blocks = false;
     let a = net.add(node_with(quiet, MemChain::new(), MemPool::new(), 91));
-    let b = net.add(node(92));
+    // The watcher does not sync either, so its head shows that nothing was gossiped
+    // (`a_genesis_node_syncs_headers_bodies_and_receipts` covers the sync).
+    let mut watcher = EthConfig::new(ChainSpec::paxeer_devnet());
+    watcher.sync = false;
+    let b = net.add(node_with(watcher, MemChain::new(), MemPool::new(), 92));
     connect(&mut net, b, a);
     net.run_for(ms(500));
     let aid = net.id(a);
