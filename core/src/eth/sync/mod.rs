@@ -431,6 +431,10 @@ impl ChainSync {
             }
         }
         self.receipts.refill(chain);
+        // While blocks are still being imported, wait for full receipt requests.
+        if self.target.is_some() && self.receipts.idle_len() < MAX_RECEIPT_FETCH {
+            return None;
+        }
         let (peer, blocks) = self.receipts.next_request(&self.peers)?;
         self.stats.receipt_requests += 1;
         let hashes = blocks.iter().map(|(_, h)| *h).collect();

@@ -47,6 +47,11 @@ impl ReceiptQueue {
         self.wanted.len()
     }
 
+    /// Blocks wanted and not asked for.
+    pub fn idle_len(&self) -> usize {
+        self.wanted.values().filter(|w| !w.requested).count()
+    }
+
     /// Scans the chain past the cursor while there is room (at most one scan per call).
     pub fn refill(&mut self, chain: &dyn ChainReader) {
         let head = chain.head().number;
