@@ -12,7 +12,7 @@ use crate::types::PeerId;
 
 use super::headers::Linked;
 use super::limits::{MAX_BLOCK_FETCH, MAX_BODIES_AHEAD};
-use super::peers::SyncPeers;
+use super::peers::{Blame, SyncPeers};
 use super::types::SyncFault;
 
 /// The body of `header` when the header commits to an empty one (no transactions, no
@@ -70,15 +70,13 @@ fn positions(linked: &VecDeque<Linked>, hashes: &[B256]) -> BTreeMap<B256, usize
         .collect()
 }
 
-/// A body request for `hashes` failed; `blame` is avoided for them.
-pub(super) fn on_failed(linked: &mut VecDeque<Linked>, hashes: &[B256], blame: Option<PeerId>) {
+/// A body request for `hashes` failed; `blame` says whom to avoid for them.
+pub(super) fn on_failed(linked: &mut VecDeque<Linked>, hashes: &[B256], blame: Blame) {
     let pos = positions(linked, hashes);
     for i in pos.values() {
         if let Some(l) = linked.get_mut(*i) {
             l.requested = false;
-            if let Some(p) = blame {
-                l.avoid.add(p);
-            }
+            l.avoid.blame(blame);
         }
     }
 }
@@ -93,12 +91,12 @@ pub(super) fn on_bodies(
     bodies: Vec<BlockBody>,
 ) -> (Option<SyncFault>, u64, u64) {
     if bodies.len() > hashes.len() {
-        on_failed(linked, hashes, Some(from));
+        on_failed(linked, hashes, Blame::Failed(from));
         return (Some(SyncFault::Unrequested), 0, 0);
     }
     if bodies.is_empty() {
         // It has none of them: ask someone else.
-        on_failed(linked, hashes, Some(from));
+        on_failed(linked, hashes, Blame::Failed(from));
         return (None, 0, u64::try_from(hashes.len()).unwrap_or(u64::MAX));
     }
     let pos = positions(linked, hashes);

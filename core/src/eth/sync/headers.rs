@@ -16,7 +16,7 @@ use crate::eth::primitives::B256;
 use crate::types::PeerId;
 
 use super::limits::{MAX_HEADERS_AHEAD, MAX_HEADER_FETCH};
-use super::peers::{Avoid, SyncPeers};
+use super::peers::{Avoid, Blame, SyncPeers};
 use super::types::SyncFault;
 
 /// Checks that `child` may follow `parent`: parent hash, number, timestamp.
@@ -186,8 +186,9 @@ impl HeaderChain {
         Some((peer, start, amount))
     }
 
-    /// A request for `start..start + amount` will not be answered; `blame` is avoided for it.
-    pub fn on_failed(&mut self, start: u64, amount: u64, blame: Option<PeerId>) {
+    /// A request for `start..start + amount` will not be answered; `blame` says whom to
+    /// avoid for it.
+    pub fn on_failed(&mut self, start: u64, amount: u64, blame: Blame) {
         let end = start.saturating_add(amount);
         let start = start.max(self.tip.number + 1);
         if start >= end {
@@ -196,9 +197,7 @@ impl HeaderChain {
         let amount = end - start;
         let task = self.todo.entry(start).or_default();
         task.amount = task.amount.max(amount);
-        if let Some(p) = blame {
-            task.avoid.add(p);
-        }
+        task.avoid.blame(blame);
     }
 
     /// `from` answered the request for `start..start + amount` with `headers`. Checks them,
@@ -212,11 +211,11 @@ impl HeaderChain {
         headers: Vec<Header>,
     ) -> (Vec<(PeerId, SyncFault)>, u64) {
         if u64::try_from(headers.len()).unwrap_or(u64::MAX) > amount {
-            self.on_failed(start, amount, Some(from));
+            self.on_failed(start, amount, Blame::Failed(from));
             return (vec![(from, SyncFault::Unrequested)], amount);
         }
         if headers.first().is_some_and(|h| h.number != start) {
-            self.on_failed(start, amount, Some(from));
+            self.on_failed(start, amount, Blame::Failed(from));
             return (vec![(from, SyncFault::Unrequested)], amount);
         }
         let linked_inside = headers.windows(2).all(|w| match w {
@@ -224,14 +223,18 @@ impl HeaderChain {
             _ => true,
         });
         if !linked_inside {
-            self.on_failed(start, amount, Some(from));
+            self.on_failed(start, amount, Blame::Failed(from));
             return (vec![(from, SyncFault::BrokenLinkage)], amount);
         }
         let got = u64::try_from(headers.len()).unwrap_or(amount);
         let missing = amount - got;
         if missing > 0 {
             // Empty: it lacks the range, ask someone else. Short: the rest from anyone.
-            let blame = (got == 0).then_some(from);
+            let blame = if got == 0 {
+                Blame::Failed(from)
+            } else {
+                Blame::Nobody
+            };
             self.on_failed(start + got, missing, blame);
         }
         if !headers.is_empty() {
@@ -252,7 +255,7 @@ impl HeaderChain {
                 .is_some_and(|h| check_child(&self.tip, &self.tip_hash, h));
             if !links {
                 let n = u64::try_from(batch.headers.len()).unwrap_or(0);
-                self.on_failed(start, n, Some(batch.from));
+                self.on_failed(start, n, Blame::Failed(batch.from));
                 faults.push((batch.from, SyncFault::BrokenLinkage));
                 continue;
             }

@@ -29,8 +29,10 @@
 //! [`MAX_REQUESTS_TOTAL`] requests in flight.
 //!
 //! Faults ([`SyncFault`], reported as [`SyncEvent::Penalize`]) put the work back with the
-//! faulty peer avoided for it; timeouts do the same (the driver penalises them); an empty
-//! answer avoids the peer for that work, a short one re-queues the tail for anyone.
+//! faulty peer avoided for it until its range changes; so does an empty answer (it lacks
+//! the data); a short answer re-queues the tail for anyone; a timeout (penalised by the
+//! driver) re-queues the work for other peers first, the slow one again only when no one
+//! else serves it.
 //!
 //! # Driving it
 //! Inputs: [`on_peer`](ChainSync::on_peer), [`on_peer_gone`](ChainSync::on_peer_gone),
@@ -51,6 +53,13 @@ mod peers;
 mod receipts;
 mod types;
 
+#[cfg(test)]
+mod model;
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod tests;
+
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::eth::app::{ChainReader, ImportResult};
@@ -69,7 +78,7 @@ pub use types::{
 };
 
 use headers::HeaderChain;
-use peers::SyncPeers;
+use peers::{Blame, SyncPeers};
 use receipts::ReceiptQueue;
 
 /// What a request in flight asked for.
@@ -182,18 +191,19 @@ impl ChainSync {
         let blame = match why {
             RequestFailure::Timeout => {
                 self.stats.timeouts += 1;
-                Some(peer)
+                Blame::Slow(peer)
             }
-            RequestFailure::PeerGone | RequestFailure::Unsent => None,
+            RequestFailure::PeerGone | RequestFailure::Unsent => Blame::Nobody,
         };
         self.requeue(peer, asked, blame, why == RequestFailure::Unsent);
     }
 
     /// Puts the work of a failed request back.
-    fn requeue(&mut self, peer: PeerId, asked: Asked, blame: Option<PeerId>, unsent: bool) {
+    fn requeue(&mut self, peer: PeerId, asked: Asked, blame: Blame, unsent: bool) {
         match asked {
+            // Unsent or timed out: it may be asked again (a timeout costs it reputation).
             Asked::Anchor { .. } => {
-                if unsent {
+                if unsent || matches!(blame, Blame::Slow(_)) {
                     if let Some(p) = self.peers.get_mut(&peer) {
                         p.probed = false;
                     }
@@ -246,7 +256,7 @@ impl ChainSync {
                 }
             }
             other => {
-                self.requeue(peer, other, Some(peer), false);
+                self.requeue(peer, other, Blame::Failed(peer), false);
                 self.penalize(peer, SyncFault::Unrequested);
             }
         }
@@ -285,7 +295,7 @@ impl ChainSync {
             return;
         };
         let Asked::Bodies { hashes, epoch } = asked else {
-            self.requeue(peer, asked, Some(peer), false);
+            self.requeue(peer, asked, Blame::Failed(peer), false);
             self.penalize(peer, SyncFault::Unrequested);
             return;
         };
@@ -306,7 +316,7 @@ impl ChainSync {
             return;
         };
         let Asked::Receipts { blocks } = asked else {
-            self.requeue(peer, asked, Some(peer), false);
+            self.requeue(peer, asked, Blame::Failed(peer), false);
             self.penalize(peer, SyncFault::Unrequested);
             return;
         };

@@ -66,18 +66,23 @@ impl SyncPeers {
         self.peers.iter()
     }
 
-    /// The idle-most peer serving every block of `lo..=hi` and not in `avoid`.
+    /// The idle-most peer serving every block of `lo..=hi` that `avoid` does not rule
+    /// out, preferring peers that did not time out on it.
     pub fn pick(&self, lo: u64, hi: u64, avoid: &Avoid) -> Option<PeerId> {
-        self.peers
-            .iter()
-            .filter(|(id, p)| {
-                p.in_flight < MAX_REQUESTS_PER_PEER
-                    && !avoid.contains(id)
-                    && p.range.earliest <= lo
-                    && p.range.latest.is_some_and(|l| l >= hi)
-            })
-            .min_by_key(|(_, p)| p.in_flight)
-            .map(|(id, _)| *id)
+        let able = |id: &PeerId, p: &SyncPeer| {
+            p.in_flight < MAX_REQUESTS_PER_PEER
+                && !avoid.contains(id)
+                && p.range.earliest <= lo
+                && p.range.latest.is_some_and(|l| l >= hi)
+        };
+        let best = |soft_ok: bool| {
+            self.peers
+                .iter()
+                .filter(|(id, p)| able(id, p) && (soft_ok || !avoid.slow.contains(id)))
+                .min_by_key(|(_, p)| p.in_flight)
+                .map(|(id, _)| *id)
+        };
+        best(false).or_else(|| best(true))
     }
 
     /// Whether `peer` can take one more request.
@@ -88,27 +93,58 @@ impl SyncPeers {
     }
 }
 
-/// The peers a piece of work must not go to again (they failed it), at most
-/// [`MAX_AVOIDED_PEERS`]; the oldest is forgotten first.
+/// Who is to blame for a request that failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Blame {
+    /// Nobody (the peer left, or the request was never sent).
+    Nobody,
+    /// The peer timed out: ask others first, it again only if nobody else can.
+    Slow(PeerId),
+    /// The peer answered wrongly or had nothing: do not ask it again until its range
+    /// changes.
+    Failed(PeerId),
+}
+
+/// The peers a piece of work should not go to again, at most [`MAX_AVOIDED_PEERS`] of each
+/// kind; the oldest is forgotten first.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(super) struct Avoid(Vec<PeerId>);
+pub(super) struct Avoid {
+    failed: Vec<PeerId>,
+    slow: Vec<PeerId>,
+}
+
+fn push_capped(v: &mut Vec<PeerId>, peer: PeerId) {
+    if v.contains(&peer) {
+        return;
+    }
+    if v.len() >= MAX_AVOIDED_PEERS {
+        v.remove(0);
+    }
+    v.push(peer);
+}
 
 impl Avoid {
+    /// Records `blame`.
+    pub fn blame(&mut self, blame: Blame) {
+        match blame {
+            Blame::Nobody => {}
+            Blame::Slow(p) => push_capped(&mut self.slow, p),
+            Blame::Failed(p) => push_capped(&mut self.failed, p),
+        }
+    }
+
+    /// A peer that failed this work: never asked for it again (until forgotten).
     pub fn add(&mut self, peer: PeerId) {
-        if self.0.contains(&peer) {
-            return;
-        }
-        if self.0.len() >= MAX_AVOIDED_PEERS {
-            self.0.remove(0);
-        }
-        self.0.push(peer);
+        push_capped(&mut self.failed, peer);
     }
 
     pub fn forget(&mut self, peer: &PeerId) {
-        self.0.retain(|p| p != peer);
+        self.failed.retain(|p| p != peer);
+        self.slow.retain(|p| p != peer);
     }
 
+    /// Whether `peer` failed this work.
     pub fn contains(&self, peer: &PeerId) -> bool {
-        self.0.contains(peer)
+        self.failed.contains(peer)
     }
 }

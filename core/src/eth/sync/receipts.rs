@@ -13,7 +13,7 @@ use crate::eth::receipts::{receipts_root, Receipt};
 use crate::types::PeerId;
 
 use super::limits::{MAX_RECEIPTS_WANTED, MAX_RECEIPT_FETCH, RECEIPT_SCAN_BLOCKS};
-use super::peers::{Avoid, SyncPeers};
+use super::peers::{Avoid, Blame, SyncPeers};
 use super::types::SyncFault;
 
 /// A block whose receipts we want.
@@ -103,14 +103,12 @@ impl ReceiptQueue {
         (!blocks.is_empty()).then_some((peer, blocks))
     }
 
-    /// A request for `blocks` failed; `blame` is avoided for them.
-    pub fn on_failed(&mut self, blocks: &[(u64, B256)], blame: Option<PeerId>) {
+    /// A request for `blocks` failed; `blame` says whom to avoid for them.
+    pub fn on_failed(&mut self, blocks: &[(u64, B256)], blame: Blame) {
         for (n, hash) in blocks {
             if let Some(w) = self.wanted.get_mut(n).filter(|w| w.hash == *hash) {
                 w.requested = false;
-                if let Some(p) = blame {
-                    w.avoid.add(p);
-                }
+                w.avoid.blame(blame);
             }
         }
     }
@@ -125,11 +123,11 @@ impl ReceiptQueue {
         lists: Vec<Vec<Receipt>>,
     ) -> (Vec<Verified>, Option<SyncFault>, u64) {
         if lists.len() > blocks.len() {
-            self.on_failed(blocks, Some(from));
+            self.on_failed(blocks, Blame::Failed(from));
             return (Vec::new(), Some(SyncFault::Unrequested), 0);
         }
         if lists.is_empty() {
-            self.on_failed(blocks, Some(from));
+            self.on_failed(blocks, Blame::Failed(from));
             return (Vec::new(), None, u64::try_from(blocks.len()).unwrap_or(0));
         }
         let delivered = lists.len();
@@ -159,7 +157,10 @@ impl ReceiptQueue {
             .filter(|(n, h)| self.wanted.get(n).is_some_and(|w| w.hash == *h))
             .copied()
             .collect();
-        let blame = fault.map(|_| from);
+        let blame = match fault {
+            Some(_) => Blame::Failed(from),
+            None => Blame::Nobody,
+        };
         self.on_failed(&rest, blame);
         let missing = u64::try_from(blocks.len().saturating_sub(delivered)).unwrap_or(0);
         (out, fault, missing)
