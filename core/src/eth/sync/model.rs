@@ -129,7 +129,8 @@ impl ModelChain {
     }
 
     fn by_hash(&self, hash: &B256) -> Option<&Block> {
-        self.blocks.iter().find(|b| b.header.hash() == *hash)
+        // Newest first: the sync mostly asks about recent blocks.
+        self.blocks.iter().rev().find(|b| b.header.hash() == *hash)
     }
 
     /// The honest answer to `q`, as go-ethereum serves it (stopping at what it lacks).
