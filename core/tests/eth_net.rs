@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use eth_support::{child, invalid_tx, key, signed_tx, MemChain, MemPool};
 use hostnet::{HostNet, NodeSpec};
-use paxeer_p2p_core::eth::app::{ImportResult, TxVerdict};
+use paxeer_p2p_core::eth::app::{BlockImporter, ChainReader, ImportResult, TxVerdict};
 use paxeer_p2p_core::eth::messages::{GetBlockHeaders, HashOrNumber};
 use paxeer_p2p_core::eth::service::serve::block_headers;
 use paxeer_p2p_core::eth::service::{EthConfig, EthEvent, EthMetrics, EthProtocol};
@@ -444,7 +444,11 @@ fn block_range_update_is_sent_after_32_new_blocks_and_updates_the_peer_view() {
     let mut quiet = EthConfig::new(ChainSpec::paxeer_devnet());
     quiet.gossip_blocks = false;
     let a = net.add(node_with(quiet, MemChain::new(), MemPool::new(), 91));
-    let b = net.add(node(92));
+    // The watcher does not sync either, so its head shows that nothing was gossiped
+    // (`a_genesis_node_syncs_headers_bodies_and_receipts` covers the sync).
+    let mut watcher = EthConfig::new(ChainSpec::paxeer_devnet());
+    watcher.sync = false;
+    let b = net.add(node_with(watcher, MemChain::new(), MemPool::new(), 92));
     connect(&mut net, b, a);
     net.run_for(ms(500));
     let aid = net.id(a);
@@ -475,5 +479,152 @@ fn block_range_update_is_sent_after_32_new_blocks_and_updates_the_peer_view() {
         eth(&net, b).chain().head().number,
         0,
         "no block was gossiped"
+    );
+}
+
+/// Every block's receipts on `i` equal `source`'s, and none is missing.
+fn assert_same_chain_and_receipts(net: &HostNet, i: usize, source: &MemChain) {
+    let chain = eth(net, i).chain();
+    assert_eq!(chain.head().hash, source.head().hash, "node {i} head");
+    assert!(chain.missing_receipts(0, 10_000).is_empty(), "node {i}");
+    for n in 0..=source.head().number {
+        let b = source.block(n).unwrap();
+        let h = b.header.hash();
+        assert_eq!(chain.header_by_number(n).unwrap().hash(), h, "block {n}");
+        assert_eq!(chain.body(&h).as_ref(), Some(&b.body), "body {n}");
+        assert_eq!(chain.receipts(&h), source.receipts(&h), "receipts {n}");
+    }
+}
+
+#[test]
+fn a_genesis_node_syncs_headers_bodies_and_receipts() {
+    const BLOCKS: u64 = 500;
+    let mut net = HostNet::new(40, ms(15));
+    let full = MemChain::with_receipt_blocks(BLOCKS, 3);
+    let reference = MemChain::with_receipt_blocks(BLOCKS, 3);
+    let cfg = || EthConfig::new(ChainSpec::paxeer_devnet());
+    let src = net.add(node_with(cfg(), full, MemPool::new(), 41));
+    let fresh = net.add(node_with(cfg(), MemChain::new(), MemPool::new(), 42));
+    connect(&mut net, fresh, src);
+    net.run_for(Duration::from_secs(20));
+    assert_same_chain_and_receipts(&net, fresh, &reference);
+    let s = eth(&net, fresh).sync_status();
+    assert!(!s.syncing, "{s:?}");
+    assert_eq!(s.receipts_wanted, 0);
+    // Every header (the anchor included) once, every body (all blocks have transactions)
+    // once, every block's receipts once.
+    assert_eq!(s.stats.headers, BLOCKS);
+    assert_eq!(s.stats.bodies, BLOCKS);
+    assert_eq!(s.stats.receipts, BLOCKS);
+    assert_eq!(s.stats.imported, BLOCKS);
+    assert_eq!((s.stats.faults, s.stats.timeouts), (0, 0));
+    // go-ethereum's batch sizes: 192 headers, 128 bodies, 256 receipts per request. Bodies
+    // are asked for as each header batch links, so a 192-header batch takes two requests.
+    assert_eq!(s.stats.header_requests, 1 + BLOCKS.div_ceil(192));
+    let batches = BLOCKS.div_ceil(192);
+    assert!((BLOCKS.div_ceil(128)..=2 * batches).contains(&s.stats.body_requests));
+    assert_eq!(s.stats.receipt_requests, BLOCKS.div_ceil(256));
+    let ev = events(&net, fresh);
+    let head = reference.head();
+    assert!(ev.contains(&EthEvent::SyncStarted {
+        number: BLOCKS,
+        hash: head.hash,
+        peer: net.id(src)
+    }));
+    assert!(ev.contains(&EthEvent::SyncFinished {
+        number: BLOCKS,
+        hash: head.hash
+    }));
+    assert_eq!(eth(&net, fresh).node_info().sync.stats.finished, 1);
+    // Synced: nothing more is asked of the source, either way.
+    let served = metrics(&net, src).served;
+    let served_back = metrics(&net, fresh).served;
+    net.run_for(Duration::from_secs(10));
+    assert_eq!(metrics(&net, src).served, served);
+    assert_eq!(metrics(&net, fresh).served, served_back);
+    assert_eq!(served_back.headers + served_back.receipts, 0);
+}
+
+#[test]
+fn peers_on_the_same_head_with_all_receipts_send_no_sync_request() {
+    let mut net = HostNet::new(43, ms(10));
+    let cfg = || EthConfig::new(ChainSpec::paxeer_devnet());
+    let a = net.add(node_with(
+        cfg(),
+        MemChain::with_receipt_blocks(40, 2),
+        MemPool::new(),
+        44,
+    ));
+    let b = net.add(node_with(
+        cfg(),
+        MemChain::with_receipt_blocks(40, 2),
+        MemPool::new(),
+        45,
+    ));
+    connect(&mut net, a, b);
+    net.run_for(Duration::from_secs(5));
+    for i in [a, b] {
+        let m = metrics(&net, i);
+        assert_eq!(m.handshakes_ok, 1);
+        assert_eq!(m.served, Default::default(), "node {i} was asked something");
+        assert_eq!(m.sync.header_requests + m.sync.receipt_requests, 0);
+    }
+}
+
+#[test]
+fn a_node_lacking_receipts_fetches_only_those() {
+    // The same blocks imported without their receipts (as the `import` command does): only
+    // GetReceipts go out, then nothing.
+    let mut net = HostNet::new(46, ms(10));
+    let cfg = || EthConfig::new(ChainSpec::paxeer_devnet());
+    let full = MemChain::with_receipt_blocks(300, 2);
+    let mut bare = MemChain::new();
+    for n in 1..=300 {
+        let b = full.block(n).unwrap().clone();
+        assert_eq!(bare.import(b), ImportResult::Imported { new_head: true });
+    }
+    assert_eq!(bare.blocks_missing_receipts(), 300);
+    let reference = MemChain::with_receipt_blocks(300, 2);
+    let src = net.add(node_with(cfg(), full, MemPool::new(), 47));
+    let lacking = net.add(node_with(cfg(), bare, MemPool::new(), 48));
+    connect(&mut net, lacking, src);
+    net.run_for(Duration::from_secs(5));
+    assert_same_chain_and_receipts(&net, lacking, &reference);
+    let served = metrics(&net, src).served;
+    assert_eq!(served.headers + served.bodies, 0);
+    assert_eq!(served.receipts, 2, "300 blocks in requests of 256");
+}
+
+#[test]
+fn a_liar_forging_receipts_is_penalised_and_the_sync_completes_from_an_honest_peer() {
+    const BLOCKS: u64 = 300;
+    let mut net = HostNet::new(50, ms(15));
+    let cfg = || EthConfig::new(ChainSpec::paxeer_devnet());
+    let mut forged = MemChain::with_receipt_blocks(BLOCKS, 2);
+    forged.forge_receipts = true;
+    let liar = net.add(node_with(cfg(), forged, MemPool::new(), 51));
+    let honest = net.add(node_with(
+        cfg(),
+        MemChain::with_receipt_blocks(BLOCKS, 2),
+        MemPool::new(),
+        52,
+    ));
+    let fresh = net.add(node_with(cfg(), MemChain::new(), MemPool::new(), 53));
+    connect(&mut net, fresh, liar);
+    connect(&mut net, fresh, honest);
+    net.run_for(Duration::from_secs(20));
+    assert_same_chain_and_receipts(&net, fresh, &MemChain::with_receipt_blocks(BLOCKS, 2));
+    let s = eth(&net, fresh).sync_status();
+    assert!(s.stats.faults >= 1, "{s:?}");
+    assert_eq!(
+        s.stats.receipts, BLOCKS,
+        "only verified receipts are counted"
+    );
+    let pm = net.nodes[fresh].host.peer_manager();
+    assert!(pm.reputation(&net.id(liar)) < 0, "liar not penalised");
+    assert_eq!(pm.reputation(&net.id(honest)), 0, "honest peer penalised");
+    assert!(
+        metrics(&net, liar).served.receipts >= 1,
+        "the liar was asked"
     );
 }

@@ -104,7 +104,9 @@ fn datadir_with_test_chain(td: &Path, dir: &Path) {
     node.rpc("admin_addPeer", json!([geth.enode]));
     let synced = wait_until(Duration::from_secs(120), || {
         let eth = &node.rpc("admin_nodeInfo", json!([]))["protocols"]["eth"];
-        eth["sync"]["receiptsMissing"] == 0
+        eth["sync"]["receiptsWanted"] == 0
+            && eth["sync"]["syncing"] == false
+            && eth["sync"]["receipts"].as_u64().unwrap_or(0) > 0
     });
     let info = node.rpc("admin_nodeInfo", json!([]));
     assert!(

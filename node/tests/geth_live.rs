@@ -174,7 +174,9 @@ fn sync_both_ways(runtime: &str) {
         let eth = our_eth(&node);
         eth["headNumber"] == TEST_CHAIN_HEAD
             && eth["head"] == head_hash.as_str()
-            && eth["sync"]["receiptsMissing"] == 0
+            && eth["sync"]["receiptsWanted"] == 0
+            && eth["sync"]["syncing"] == false
+            && eth["sync"]["receipts"].as_u64().unwrap_or(0) > 0
     });
     assert!(
         synced,

@@ -7,7 +7,7 @@ use crate::types::PeerId;
 
 use super::block::{Block, BlockBody, Header};
 use super::messages::TxAnnouncement;
-use super::primitives::{B256, U256};
+use super::primitives::{B256, EMPTY_ROOT_HASH, U256};
 use super::receipts::Receipt;
 use super::tx::PooledTransaction;
 
@@ -38,6 +38,19 @@ pub trait ChainReader: Send {
     fn body(&self, hash: &B256) -> Option<BlockBody>;
     /// A block's receipts by block hash.
     fn receipts(&self, hash: &B256) -> Option<Vec<Receipt>>;
+    /// The canonical headers numbered `from..from + scan` (clamped to the head), ascending,
+    /// of blocks whose receipts we lack: receipts cannot be computed without execution, so
+    /// the chain sync fetches them from peers. The default asks [`receipts`](Self::receipts)
+    /// for every block whose receipts root is not the empty root; a store that can tell
+    /// presence more cheaply overrides it.
+    fn missing_receipts(&self, from: u64, scan: u64) -> Vec<Header> {
+        let head = self.head().number;
+        let end = from.saturating_add(scan).min(head.saturating_add(1));
+        (from..end)
+            .filter_map(|n| self.header_by_number(n))
+            .filter(|h| h.receipts_root != EMPTY_ROOT_HASH && self.receipts(&h.hash()).is_none())
+            .collect()
+    }
 }
 
 /// The outcome of importing a block.
@@ -60,6 +73,12 @@ pub enum ImportResult {
 pub trait BlockImporter: Send {
     /// Imports `block` (already checked against its header: roots and uncles hash).
     fn import(&mut self, block: Block) -> ImportResult;
+    /// Stores the receipts of block `hash`, already checked against its header's receipts
+    /// root by the caller. The default keeps nothing and says so.
+    fn put_receipts(&mut self, hash: &B256, receipts: Vec<Receipt>) -> Result<(), String> {
+        let _ = (hash, receipts);
+        Err("this chain does not store receipts".into())
+    }
 }
 
 /// A chain the protocol can both read and extend.

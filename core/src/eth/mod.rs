@@ -17,6 +17,7 @@
 //!   gas limit, base fee, excess blob gas, post-merge seal fields, fork fields).
 //! - [`block`]: headers, bodies, blocks, their hashes and the body-against-header check.
 //! - [`blockfetch`]: the block fetcher and import queue for announced and broadcast blocks.
+//! - [`sync`]: the chain sync: headers, bodies and receipts downloaded from peers' ranges.
 //! - [`receipts`]: receipts in the eth/68 and eth/69 forms, blooms, the receipts root.
 //! - [`tx`]: typed transactions (legacy, 2930, 1559, 4844 with/without sidecar, 7702),
 //!   hashes, signing hashes and sender recovery.
@@ -42,6 +43,7 @@ pub mod receipts;
 pub(crate) mod rlp;
 pub mod service;
 pub mod status;
+pub mod sync;
 pub mod trie;
 pub mod tx;
 pub mod version;

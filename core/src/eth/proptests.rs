@@ -527,6 +527,19 @@ proptest! {
     }
 
     #[test]
+    fn stored_receipt_lists_round_trip(rs in vec(receipt(), 0..6)) {
+        let enc = crate::eth::receipts::encode_receipt_list(&rs);
+        let back = crate::eth::receipts::decode_receipt_list(&enc).unwrap();
+        prop_assert_eq!(&back, &rs);
+        prop_assert_eq!(crate::eth::receipts::encode_receipt_list(&back), enc);
+    }
+
+    #[test]
+    fn stored_receipt_list_decoder_is_total(bytes in vec(any::<u8>(), 0..300)) {
+        let _ = crate::eth::receipts::decode_receipt_list(&bytes);
+    }
+
+    #[test]
     fn transactions_round_trip(tx in transaction()) {
         let enc = tx.encode();
         let back = Transaction::decode(&enc).unwrap();

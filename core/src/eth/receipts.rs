@@ -227,3 +227,25 @@ pub fn receipts_root(receipts: &[Receipt]) -> B256 {
     let enc: Vec<Vec<u8>> = receipts.iter().map(Receipt::consensus_encoding).collect();
     ordered_trie_root(&enc)
 }
+
+/// The storage form of one block's receipts: the RLP list of their eth/69 encodings (the
+/// bloom is derived from the logs, so it is not stored).
+pub fn encode_receipt_list(receipts: &[Receipt]) -> Vec<u8> {
+    let mut p = Vec::new();
+    for r in receipts {
+        p.extend_from_slice(&r.encode_eth69());
+    }
+    rlp::list(&p)
+}
+
+/// Decodes [`encode_receipt_list`]'s form (no trailing bytes), within the message object
+/// budget.
+pub fn decode_receipt_list(bytes: &[u8]) -> Result<Vec<Receipt>, EthDecodeError> {
+    let mut b = Budget::new();
+    let mut l = rlp::single_item(bytes)?.list()?;
+    let mut out = Vec::new();
+    while let Some(r) = l.next_opt()? {
+        out.push(Receipt::from_eth69_item(r, &mut b)?);
+    }
+    Ok(out)
+}

@@ -19,9 +19,11 @@ use paxeer_p2p_core::eth::block::transactions_root;
 use paxeer_p2p_core::eth::chainspec::{paxeer_devnet_genesis, PAXEER_DEVNET_NETWORK_ID};
 use paxeer_p2p_core::eth::messages::TxAnnouncement;
 use paxeer_p2p_core::eth::primitives::EMPTY_ROOT_HASH;
-use paxeer_p2p_core::eth::receipts::Receipt;
+use paxeer_p2p_core::eth::receipts::{receipts_root, Log, Receipt, ReceiptOutcome};
 use paxeer_p2p_core::eth::tx::{Eip1559Tx, TypedSignature};
-use paxeer_p2p_core::eth::{Block, BlockBody, Header, PooledTransaction, Transaction, B256, U256};
+use paxeer_p2p_core::eth::{
+    Block, BlockBody, Header, PooledTransaction, Transaction, TxType, B256, U256,
+};
 use paxeer_p2p_core::rng::MachineRng;
 use paxeer_p2p_core::types::{PeerId, Seed};
 use secp256k1::SecretKey;
@@ -30,6 +32,10 @@ use secp256k1::SecretKey;
 pub struct MemChain {
     canon: Vec<Block>,
     by_hash: BTreeMap<B256, Block>,
+    /// Receipts held, by block hash (blocks without transactions need none).
+    receipts: BTreeMap<B256, Vec<Receipt>>,
+    /// Serve receipts with one gas value changed (a liar).
+    pub forge_receipts: bool,
 }
 
 impl MemChain {
@@ -47,7 +53,48 @@ impl MemChain {
         Self {
             canon: vec![g],
             by_hash,
+            receipts: BTreeMap::new(),
+            forge_receipts: false,
         }
+    }
+
+    /// The genesis and `n` blocks with `txs_per_block` transactions each and their receipts
+    /// (one receipt of each type in turn: legacy, 2930, 1559, 4844, 7702, with logs), the
+    /// headers committing to them.
+    pub fn with_receipt_blocks(n: u64, txs_per_block: u64) -> Self {
+        let mut c = Self::new();
+        let sk = key(42);
+        for b in 0..n {
+            let txs: Vec<Transaction> = (0..txs_per_block)
+                .map(|i| {
+                    signed_tx(&sk, b * txs_per_block + i, 8)
+                        .transaction()
+                        .clone()
+                })
+                .collect();
+            let rs = sample_receipts(b, txs.len());
+            let mut block = child(&c.head_header(), txs);
+            block.header.receipts_root = receipts_root(&rs);
+            block.header.gas_used = rs.last().map_or(0, |r| r.cumulative_gas_used);
+            let hash = block.header.hash();
+            assert_eq!(c.import(block), ImportResult::Imported { new_head: true });
+            c.receipts.insert(hash, rs);
+        }
+        c
+    }
+
+    /// How many blocks with transactions lack receipts here.
+    pub fn blocks_missing_receipts(&self) -> usize {
+        self.canon
+            .iter()
+            .filter(|b| !b.body.transactions.is_empty())
+            .filter(|b| !self.receipts.contains_key(&b.header.hash()))
+            .count()
+    }
+
+    /// The stored receipts of `hash`.
+    pub fn stored_receipts(&self, hash: &B256) -> Option<&Vec<Receipt>> {
+        self.receipts.get(hash)
     }
 
     /// The genesis and `n` empty blocks on top.
@@ -94,7 +141,17 @@ impl ChainReader for MemChain {
         self.by_hash.get(hash).map(|b| b.body.clone())
     }
     fn receipts(&self, hash: &B256) -> Option<Vec<Receipt>> {
-        self.by_hash.get(hash).map(|_| Vec::new())
+        let b = self.by_hash.get(hash)?;
+        if b.body.transactions.is_empty() {
+            return Some(Vec::new());
+        }
+        let mut rs = self.receipts.get(hash)?.clone();
+        if self.forge_receipts {
+            if let Some(r) = rs.first_mut() {
+                r.cumulative_gas_used += 1;
+            }
+        }
+        Some(rs)
     }
 }
 
@@ -120,6 +177,38 @@ impl BlockImporter for MemChain {
         }
         ImportResult::Imported { new_head: extends }
     }
+    fn put_receipts(&mut self, hash: &B256, receipts: Vec<Receipt>) -> Result<(), String> {
+        if !self.by_hash.contains_key(hash) {
+            return Err("unknown block".into());
+        }
+        self.receipts.insert(*hash, receipts);
+        Ok(())
+    }
+}
+
+/// `n` receipts for block `b`, cycling through every receipt type, each with a log.
+pub fn sample_receipts(b: u64, n: usize) -> Vec<Receipt> {
+    let types = [
+        TxType::Legacy,
+        TxType::Eip2930,
+        TxType::Eip1559,
+        TxType::Eip4844,
+        TxType::Eip7702,
+    ];
+    (0..n)
+        .map(|i| Receipt {
+            tx_type: types[(i + b as usize) % types.len()],
+            outcome: ReceiptOutcome::Status(i % 3 != 2),
+            cumulative_gas_used: 21_000 * (i as u64 + 1),
+            logs: (0..i % 3)
+                .map(|l| Log {
+                    address: [u8::try_from(l).unwrap() + 1; 20],
+                    topics: vec![[u8::try_from(i).unwrap(); 32]; l + 1],
+                    data: vec![0xda; l * 7],
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// An empty-state child of `parent` holding `txs`.

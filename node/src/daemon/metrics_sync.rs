@@ -278,6 +278,18 @@ fn apply_eth(m: &Metrics, cur: &EthMetrics, prev: &EthMetrics) {
                 "block_body_latency_count",
                 e.block_fetcher.body_latency_count,
             ),
+            ("sync_headers", e.sync.headers),
+            ("sync_bodies", e.sync.bodies),
+            ("sync_receipts", e.sync.receipts),
+            ("sync_imported", e.sync.imported),
+            ("sync_header_request", e.sync.header_requests),
+            ("sync_body_request", e.sync.body_requests),
+            ("sync_receipt_request", e.sync.receipt_requests),
+            ("sync_timeout", e.sync.timeouts),
+            ("sync_fault", e.sync.faults),
+            ("sync_undelivered", e.sync.undelivered),
+            ("sync_finished", e.sync.finished),
+            ("sync_receipts_store_failed", e.sync_receipts_store_failed),
         ]
     };
     for ((name, c), (_, p)) in counters(cur).into_iter().zip(counters(prev)) {

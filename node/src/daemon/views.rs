@@ -22,6 +22,19 @@ pub fn eth_node_json(eth: &EthProtocol) -> Value {
         "headNumber": i.head_number,
         "forkId": { "hash": hex0x(&i.fork_id.hash), "next": i.fork_id.next },
         "versions": i.versions.iter().map(|v| v.as_u32()).collect::<Vec<_>>(),
+        "sync": {
+            "syncing": i.sync.syncing,
+            "target": i.sync.target.map(|(n, h)| json!({ "number": n, "hash": hex0x(&h) })),
+            "highestHeader": i.sync.highest_header,
+            "receiptsWanted": i.sync.receipts_wanted,
+            "inFlight": i.sync.in_flight,
+            "headers": i.sync.stats.headers,
+            "bodies": i.sync.stats.bodies,
+            "receipts": i.sync.stats.receipts,
+            "imported": i.sync.stats.imported,
+            "timeouts": i.sync.stats.timeouts,
+            "faults": i.sync.stats.faults,
+        },
     })
 }
 

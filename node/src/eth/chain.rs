@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 use paxeer_p2p_core::eth::app::{BlockImporter, ChainHead, ChainReader, ImportResult};
 use paxeer_p2p_core::eth::block::{validate_body, Block, BlockBody, Header};
-use paxeer_p2p_core::eth::receipts::Receipt;
+use paxeer_p2p_core::eth::primitives::EMPTY_ROOT_HASH;
+use paxeer_p2p_core::eth::receipts::{decode_receipt_list, encode_receipt_list, Receipt};
 use paxeer_p2p_core::eth::{ChainSpec, B256, U256};
 use redb::{Database, ReadableTable, TableDefinition};
 
@@ -20,6 +21,9 @@ const HEADERS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("headers");
 const BODIES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("bodies");
 const CANONICAL: TableDefinition<u64, &[u8]> = TableDefinition::new("canonical");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// Block hash → the block's receipts (`encode_receipt_list`), fetched by the chain sync and
+/// checked against the header's receipts root before they get here.
+const RECEIPTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("receipts");
 
 /// The block store.
 #[derive(Clone)]
@@ -258,9 +262,43 @@ impl ChainReader for ChainStore {
     }
 
     fn receipts(&self, hash: &B256) -> Option<Vec<Receipt>> {
-        // Nothing is executed, so only blocks without transactions have (empty) receipts.
+        // Nothing is executed: receipts are those the sync fetched and checked, and blocks
+        // without transactions have empty ones (go-ethereum stores those too).
+        if let Some(bytes) = self.stored_receipts(hash) {
+            return decode_receipt_list(&bytes).ok();
+        }
         let body = self.body(hash)?;
         body.transactions.is_empty().then(Vec::new)
+    }
+
+    fn missing_receipts(&self, from: u64, scan: u64) -> Vec<Header> {
+        let end = from
+            .saturating_add(scan)
+            .min(self.head.number.saturating_add(1));
+        (from..end)
+            .filter_map(|n| self.header_by_number(n))
+            .filter(|h| {
+                h.receipts_root != EMPTY_ROOT_HASH && self.stored_receipts(&h.hash()).is_none()
+            })
+            .collect()
+    }
+}
+
+impl ChainStore {
+    /// The stored receipts of `hash`, still encoded.
+    fn stored_receipts(&self, hash: &B256) -> Option<Vec<u8>> {
+        let r = self.db.begin_read().ok()?;
+        let t = r.open_table(RECEIPTS).ok()?;
+        let v = t.get(hash.as_slice()).ok()??;
+        Some(v.value().to_vec())
+    }
+
+    fn write_receipts(&self, hash: &B256, receipts: &[Receipt]) -> DbResult<()> {
+        let w = self.db.begin_write()?;
+        w.open_table(RECEIPTS)?
+            .insert(hash.as_slice(), encode_receipt_list(receipts).as_slice())?;
+        w.commit()?;
+        Ok(())
     }
 }
 
@@ -296,6 +334,16 @@ impl BlockImporter for ChainStore {
             }
         }
         ImportResult::Imported { new_head }
+    }
+
+    fn put_receipts(&mut self, hash: &B256, receipts: Vec<Receipt>) -> Result<(), String> {
+        if self.header_by_hash(hash).is_none() {
+            return Err("unknown block".into());
+        }
+        self.write_receipts(hash, &receipts).map_err(|e| {
+            tracing::warn!(error = %e, "chain database write failed");
+            format!("storage failure: {e}")
+        })
     }
 }
 
@@ -352,5 +400,75 @@ mod tests {
         assert_eq!(c.header_by_number(0).unwrap().hash(), g.hash());
         assert!(c.body(&b1.header.hash()).is_some());
         assert_eq!(c.receipts(&b1.header.hash()), Some(Vec::new()));
+    }
+
+    #[test]
+    fn receipts_are_missing_until_stored_and_survive_reopening() {
+        use paxeer_p2p_core::eth::block::transactions_root;
+        use paxeer_p2p_core::eth::receipts::{receipts_root, Log, ReceiptOutcome};
+        use paxeer_p2p_core::eth::tx::LegacyTx;
+        use paxeer_p2p_core::eth::{Transaction, TxType};
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("chain");
+        let g = paxeer_devnet_genesis();
+        let spec = ChainSpec::paxeer_devnet();
+        let tx = Transaction::Legacy(LegacyTx {
+            nonce: 0,
+            gas_price: U256::from_u64(1),
+            gas_limit: 21_000,
+            to: Some([1; 20]),
+            value: U256::from_u64(1),
+            input: Vec::new(),
+            v: U256::from_u64(27),
+            r: U256::from_u64(1),
+            s: U256::from_u64(1),
+        });
+        let rs = vec![Receipt {
+            tx_type: TxType::Legacy,
+            outcome: ReceiptOutcome::Status(true),
+            cumulative_gas_used: 21_000,
+            logs: vec![Log {
+                address: [2; 20],
+                topics: vec![[3; 32]],
+                data: vec![4],
+            }],
+        }];
+        let mut b1 = child(&g, 1);
+        b1.body.transactions = vec![tx.clone()];
+        b1.header.transactions_root = transactions_root(&b1.body.transactions);
+        b1.header.receipts_root = receipts_root(&rs);
+        let mut b2 = child(&b1.header, 2);
+        b2.header.transactions_root = EMPTY_ROOT_HASH;
+        b2.header.receipts_root = EMPTY_ROOT_HASH;
+        let h1 = b1.header.hash();
+        {
+            let mut c = ChainStore::open(&path, spec.clone(), Some(g.clone())).unwrap();
+            assert!(matches!(
+                c.import(b1.clone()),
+                ImportResult::Imported { .. }
+            ));
+            assert!(matches!(
+                c.import(b2.clone()),
+                ImportResult::Imported { .. }
+            ));
+            let missing: Vec<u64> = c
+                .missing_receipts(0, 100)
+                .iter()
+                .map(|h| h.number)
+                .collect();
+            assert_eq!(missing, vec![1], "only the block with a transaction");
+            assert_eq!(c.receipts(&h1), None);
+            assert_eq!(c.receipts(&b2.header.hash()), Some(Vec::new()));
+            assert!(
+                c.put_receipts(&[9; 32], rs.clone()).is_err(),
+                "unknown block"
+            );
+            c.put_receipts(&h1, rs.clone()).unwrap();
+            assert!(c.missing_receipts(0, 100).is_empty());
+        }
+        let c = ChainStore::open(&path, spec, Some(g)).unwrap();
+        assert_eq!(c.receipts(&h1), Some(rs));
+        assert!(c.missing_receipts(0, 100).is_empty());
     }
 }

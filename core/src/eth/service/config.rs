@@ -77,6 +77,9 @@ pub struct EthConfig {
     pub max_tx_packet_bytes: usize,
     /// See [`BLOCK_RANGE_UPDATE_BLOCKS`].
     pub block_range_update_blocks: u64,
+    /// Whether the chain sync runs (download headers, bodies and receipts from peers whose
+    /// advertised head is beyond ours, and receipts we lack). On by default.
+    pub sync: bool,
 }
 
 impl EthConfig {
@@ -101,6 +104,7 @@ impl EthConfig {
             max_queued_tx_anns: MAX_QUEUED_TX_ANNS,
             max_tx_packet_bytes: MAX_TX_PACKET_BYTES,
             block_range_update_blocks: BLOCK_RANGE_UPDATE_BLOCKS,
+            sync: true,
         }
     }
 }

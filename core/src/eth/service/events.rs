@@ -7,6 +7,7 @@ use std::time::Instant;
 use crate::eth::forkid::ForkId;
 use crate::eth::primitives::{B256, U256};
 use crate::eth::status::StatusError;
+use crate::eth::sync::SyncStatus;
 use crate::eth::version::EthVersion;
 use crate::types::PeerId;
 
@@ -49,6 +50,22 @@ pub enum EthEvent {
         /// The peer.
         peer: PeerId,
     },
+    /// The chain sync started towards a peer's head (its header verified by hash).
+    SyncStarted {
+        /// Target number.
+        number: u64,
+        /// Target hash.
+        hash: B256,
+        /// Whose head it is.
+        peer: PeerId,
+    },
+    /// The chain sync reached its target: our head is that block.
+    SyncFinished {
+        /// Head number.
+        number: u64,
+        /// Head hash.
+        hash: B256,
+    },
 }
 
 /// The local node's eth view (`admin_nodeInfo`'s `protocols.eth`).
@@ -66,6 +83,8 @@ pub struct EthNodeInfo {
     pub fork_id: ForkId,
     /// Versions served, newest first.
     pub versions: Vec<EthVersion>,
+    /// The chain sync: whether it runs, its target, progress and counters.
+    pub sync: SyncStatus,
 }
 
 /// One peer's eth view (`admin_peers`' `protocols.eth`).

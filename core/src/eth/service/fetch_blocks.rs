@@ -130,6 +130,7 @@ impl EthProtocol {
             Ok(RequestKind::BlockHeader { fetch }) => {
                 self.blocks.on_headers(ctx.now(), peer, fetch, headers);
             }
+            Ok(RequestKind::Sync { id }) => self.sync.on_headers(peer, id, headers),
             Ok(kind) => self.wrong_response(ctx, peer, request_id, kind),
             Err(_) => {}
         }
@@ -147,6 +148,7 @@ impl EthProtocol {
             Ok(RequestKind::BlockBodies { fetch }) => {
                 self.blocks.on_bodies(ctx.now(), peer, fetch, bodies);
             }
+            Ok(RequestKind::Sync { id }) => self.sync.on_bodies(peer, id, bodies),
             Ok(kind) => self.wrong_response(ctx, peer, request_id, kind),
             Err(_) => {}
         }

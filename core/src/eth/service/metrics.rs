@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::eth::app::TxRejectReason;
 use crate::eth::blockfetch::FetchStats;
 use crate::eth::status::StatusError;
+use crate::eth::sync::SyncStats;
 use crate::eth::ForkIdError;
 
 /// Upper bounds (milliseconds) of the latency histogram buckets; a last bucket counts
@@ -193,6 +194,12 @@ pub struct EthMetrics {
     /// requests, failures and timeouts, duplicates, announce→header and announce→body
     /// latency, import queue size (a snapshot taken at the end of every call).
     pub block_fetcher: FetchStats,
+
+    /// The chain sync's counters: headers, bodies, receipts downloaded, requests, timeouts,
+    /// faults (a snapshot taken at the end of every call).
+    pub sync: SyncStats,
+    /// Verified receipts the chain refused to store.
+    pub sync_receipts_store_failed: u64,
 
     /// Requests served, by type.
     pub served: ServedRequests,

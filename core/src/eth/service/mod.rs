@@ -14,6 +14,8 @@
 //! - `txs.rs`: the transaction messages and the pool.
 //! - `blocks.rs`: NewBlock/NewBlockHashes into the block fetcher, block import and
 //!   propagation.
+//! - `sync.rs`: drives the [`ChainSync`](crate::eth::sync::ChainSync): peers' ranges in,
+//!   its header/body/receipt requests out, answers back, imports and receipt storage.
 //! - `fetch_blocks.rs`: drives the [`BlockFetcher`](crate::eth::blockfetch::BlockFetcher):
 //!   its requests on the wire, the answers back, its events (imports, penalties).
 //! - `known.rs`, `metrics.rs`, `events.rs`, `enr.rs`: bounded sets, counters, application
@@ -58,6 +60,7 @@ mod blocks;
 mod fetch_blocks;
 mod handshake;
 mod peer;
+mod sync;
 mod txs;
 
 #[cfg(test)]
@@ -75,6 +78,7 @@ use crate::eth::block::Block;
 use crate::eth::blockfetch::{BlockFetcher, FetchId, FetchRequest};
 use crate::eth::forkid::ForkFilter;
 use crate::eth::messages::EthMessage;
+use crate::eth::sync::{ChainSync, RequestFailure, SyncId, SyncStatus};
 use crate::eth::version::{EthVersion, ETH_PROTOCOL_NAME};
 use crate::eth::PooledTransaction;
 use crate::p2p::{Capability, DisconnectReason, ProtocolSpec};
@@ -116,6 +120,11 @@ enum RequestKind {
         /// The block fetcher's id for the request.
         fetch: FetchId,
     },
+    /// Any request of the chain sync (headers, anchor, bodies, receipts).
+    Sync {
+        /// The sync's id for the request.
+        id: SyncId,
+    },
 }
 
 /// The eth/68 + eth/69 protocol machine. See the module documentation for how it is driven.
@@ -138,6 +147,8 @@ pub struct EthProtocol {
     blocks: BlockFetcher,
     /// Block fetcher requests not sent yet because the call's action budget ran out.
     held_block_requests: VecDeque<FetchRequest>,
+    /// The chain sync (headers, bodies, receipts from peers' advertised ranges).
+    sync: ChainSync,
     /// Head number of our last BlockRangeUpdate (or of the start).
     last_range_update: u64,
     /// Set when queued output did not fit in the last call's budget.
@@ -179,6 +190,7 @@ impl EthProtocol {
             fetcher,
             blocks: BlockFetcher::new(head.number, head.hash),
             held_block_requests: VecDeque::new(),
+            sync: ChainSync::new(),
             last_range_update,
             flush_due: None,
             metrics: EthMetrics::default(),
@@ -217,7 +229,13 @@ impl EthProtocol {
                 .spec
                 .fork_id(handshake::local_head(self.chain.as_ref())),
             versions: self.cfg.versions.clone(),
+            sync: self.sync.status(),
         }
+    }
+
+    /// The chain sync's state: target, progress, counters.
+    pub fn sync_status(&self) -> SyncStatus {
+        self.sync.status()
     }
 
     /// One peer's eth view, if it is connected on eth.
@@ -316,13 +334,20 @@ impl EthProtocol {
         id: u64,
         kind: RequestKind,
     ) {
-        self.request_failed(ctx.now(), peer, id, kind);
+        self.request_failed(ctx.now(), peer, id, kind, RequestFailure::PeerGone);
         self.metrics.unsolicited_responses += 1;
         let _ = ctx.report(peer, ReputationChange::BadMessage);
     }
 
     /// Request `id` to `peer` will not be answered (timeout, peer gone, wrong answer).
-    fn request_failed(&mut self, now: Instant, peer: PeerId, id: u64, kind: RequestKind) {
+    fn request_failed(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        id: u64,
+        kind: RequestKind,
+        why: RequestFailure,
+    ) {
         match kind {
             RequestKind::PooledTxs => {
                 self.fetcher.on_timeout(&peer, id);
@@ -331,6 +356,7 @@ impl EthProtocol {
                 self.metrics.block_fetch_failed += 1;
                 self.blocks.on_request_failed(now, fetch);
             }
+            RequestKind::Sync { id } => self.sync.on_request_failed(id, why),
         }
     }
 
@@ -340,7 +366,8 @@ impl EthProtocol {
         self.fetcher.tick(now);
         self.schedule_fetches(ctx);
         let blocks_done = self.drive_block_fetcher(ctx);
-        let done = self.flush_queues(ctx) && blocks_done;
+        let sync_done = self.drive_sync(ctx);
+        let done = self.flush_queues(ctx) && blocks_done && sync_done;
         self.flush_due = if done { None } else { Some(now) };
         self.maybe_send_range_update(ctx);
         self.update_gauges();
@@ -375,6 +402,7 @@ impl EthProtocol {
         self.metrics.queued_tx_announcements = anns;
         self.metrics.fetcher_hashes = u64::try_from(self.fetcher.len()).unwrap_or(u64::MAX);
         self.metrics.block_fetcher = self.blocks.stats();
+        self.metrics.sync = self.sync.status().stats;
     }
 
     /// Handles a decoded message from a ready peer.
@@ -431,12 +459,10 @@ impl EthProtocol {
             EthMessage::BlockBodies { request_id, bodies } => {
                 self.on_block_bodies(ctx, peer, request_id, bodies);
             }
-            EthMessage::Receipts { request_id, .. } => {
-                // We never ask for receipts: any id that matches is a wrong answer.
-                if let Ok(kind) = self.match_response(ctx, peer, request_id, 0) {
-                    self.wrong_response(ctx, peer, request_id, kind);
-                }
-            }
+            EthMessage::Receipts {
+                request_id,
+                receipts,
+            } => self.on_receipts(ctx, peer, request_id, receipts),
             EthMessage::BlockRangeUpdate {
                 earliest,
                 latest,
@@ -448,6 +474,7 @@ impl EthProtocol {
                 } else if let Some(p) = self.peers.get_mut(&peer) {
                     p.block_range = Some((earliest, latest));
                     p.saw_head(latest_hash, latest);
+                    self.sync_peer_updated(peer);
                 }
             }
         }
@@ -502,6 +529,7 @@ impl EthProtocol {
                 self.metrics.tx_queue_dropped += u64::try_from(p.queues.push_ann(ann)).unwrap_or(0);
             }
         }
+        self.sync_peer_updated(peer);
         let _ = ctx.emit(Box::new(EthEvent::PeerReady { peer, version }));
     }
 }
@@ -590,8 +618,9 @@ impl Protocol for EthProtocol {
         self.peers.remove(&peer);
         let now = ctx.now();
         for (id, kind) in self.tracker.remove_peer(&peer) {
-            self.request_failed(now, peer, id, kind);
+            self.request_failed(now, peer, id, kind, RequestFailure::PeerGone);
         }
+        self.sync.on_peer_gone(peer);
         self.fetcher.remove_peer(&peer);
         self.blocks.on_peer_gone(peer);
         self.held_block_requests.retain(|r| *r.peer() != peer);
@@ -625,7 +654,7 @@ impl Protocol for EthProtocol {
             if matches!(kind, RequestKind::PooledTxs) {
                 self.metrics.tx_fetch_timeouts += 1;
             }
-            self.request_failed(now, peer, id, kind);
+            self.request_failed(now, peer, id, kind, RequestFailure::Timeout);
             let _ = ctx.report(peer, ReputationChange::Timeout);
         }
         self.after_call(ctx);

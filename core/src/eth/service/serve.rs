@@ -70,7 +70,10 @@ pub fn block_bodies(chain: &dyn ChainReader, request_id: u64, hashes: &[B256]) -
     EthMessage::BlockBodies { request_id, bodies }
 }
 
-/// The receipts of `hashes` we have, in the negotiated version's form, within the limits.
+/// The receipts of `hashes`, in the negotiated version's form, within the limits. Like
+/// go-ethereum (`ServiceGetReceiptsQuery69`, v1.17.10), serving stops at the first block
+/// whose receipts we do not hold: the answer is a prefix, so each list still sits at its
+/// block's position and the asker re-asks the rest elsewhere.
 pub fn receipts(
     chain: &dyn ChainReader,
     version: EthVersion,
@@ -83,10 +86,11 @@ pub fn receipts(
         if bytes >= SOFT_RESPONSE_BYTES {
             break;
         }
-        if let Some(rs) = chain.receipts(h) {
-            bytes = bytes.saturating_add(rs.iter().map(|r| r.encode_eth69().len()).sum::<usize>());
-            blocks.push(rs);
-        }
+        let Some(rs) = chain.receipts(h) else {
+            break;
+        };
+        bytes = bytes.saturating_add(rs.iter().map(|r| r.encode_eth69().len()).sum::<usize>());
+        blocks.push(rs);
     }
     let receipts = match version {
         EthVersion::Eth68 => ReceiptsBody::Eth68(
