@@ -290,6 +290,7 @@ fn apply_eth(m: &Metrics, cur: &EthMetrics, prev: &EthMetrics) {
             ("sync_undelivered", e.sync.undelivered),
             ("sync_finished", e.sync.finished),
             ("sync_receipts_store_failed", e.sync_receipts_store_failed),
+            ("sync_receipts_too_large", e.sync_receipts_too_large),
         ]
     };
     for ((name, c), (_, p)) in counters(cur).into_iter().zip(counters(prev)) {

@@ -27,6 +27,7 @@ pub fn eth_node_json(eth: &EthProtocol) -> Value {
             "target": i.sync.target.map(|(n, h)| json!({ "number": n, "hash": hex0x(&h) })),
             "highestHeader": i.sync.highest_header,
             "receiptsWanted": i.sync.receipts_wanted,
+            "receiptsTooLarge": i.sync.stats.receipts_too_large,
             "inFlight": i.sync.in_flight,
             "headers": i.sync.stats.headers,
             "bodies": i.sync.stats.bodies,

@@ -200,6 +200,8 @@ pub struct EthMetrics {
     pub sync: SyncStats,
     /// Verified receipts the chain refused to store.
     pub sync_receipts_store_failed: u64,
+    /// Receipts answers above the message limit, taken as a too-large sync failure.
+    pub sync_receipts_too_large: u64,
 
     /// Requests served, by type.
     pub served: ServedRequests,

@@ -77,10 +77,11 @@ use crate::eth::app::{Chain, ImportResult, TxPool, TxVerdict};
 use crate::eth::block::Block;
 use crate::eth::blockfetch::{BlockFetcher, FetchId, FetchRequest};
 use crate::eth::forkid::ForkFilter;
-use crate::eth::messages::EthMessage;
+use crate::eth::messages::{id, EthMessage};
 use crate::eth::sync::{ChainSync, RequestFailure, SyncId, SyncStatus};
 use crate::eth::version::{EthVersion, ETH_PROTOCOL_NAME};
 use crate::eth::PooledTransaction;
+use crate::eth::MAX_MESSAGE_BYTES;
 use crate::p2p::{Capability, DisconnectReason, ProtocolSpec};
 use crate::peers::{ReputationChange, REPUTATION_UNIT};
 use crate::protocol::{PeerInfo, Protocol, ProtocolContext};
@@ -586,6 +587,13 @@ impl Protocol for EthProtocol {
             return;
         };
         if phase == Phase::Closing {
+            return;
+        }
+        if msg_id == u64::from(id::RECEIPTS)
+            && payload.len() > MAX_MESSAGE_BYTES
+            && self.on_oversized_receipts(ctx, peer, payload)
+        {
+            self.after_call(ctx);
             return;
         }
         let decoded = u8::try_from(msg_id)

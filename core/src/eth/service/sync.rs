@@ -17,6 +17,7 @@ use crate::protocol::ProtocolContext;
 use crate::types::PeerId;
 
 use super::peer::EthPeer;
+use super::tracker::Fulfil;
 use super::{EthEvent, EthProtocol, RequestKind, RESERVED_ACTIONS};
 
 /// The reputation change for a fault the sync reports.
@@ -195,4 +196,50 @@ impl EthProtocol {
             Err(_) => {}
         }
     }
+
+    /// A Receipts message above the eth message limit. When it answers one of our sync
+    /// requests, the request fails as too large ([`RequestFailure::TooLarge`]: eth/69
+    /// cannot carry a block's receipts beyond 10 MiB and go-ethereum sends them anyway), and
+    /// the peer stays. Returns false when it answers nothing of the sync's: the caller then
+    /// treats it as the undecodable message it is.
+    pub(super) fn on_oversized_receipts(
+        &mut self,
+        ctx: &mut ProtocolContext<'_>,
+        peer: PeerId,
+        payload: &[u8],
+    ) -> bool {
+        let Some(request_id) = leading_request_id(payload) else {
+            return false;
+        };
+        if !matches!(
+            self.tracker.kind_of(&peer, request_id),
+            Some(RequestKind::Sync { .. })
+        ) {
+            return false;
+        }
+        match self.tracker.fulfil(ctx.now(), &peer, request_id, 0) {
+            Fulfil::Matched {
+                kind: RequestKind::Sync { id },
+                ..
+            } => {
+                self.metrics.sync_receipts_too_large += 1;
+                self.sync.on_request_failed(id, RequestFailure::TooLarge);
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The request id leading an eth/66+ response (`[request_id, …]`), read without decoding
+/// the rest of the message.
+fn leading_request_id(payload: &[u8]) -> Option<u64> {
+    crate::eth::rlp::single_item(payload)
+        .ok()?
+        .list()
+        .ok()?
+        .next_item()
+        .ok()?
+        .u64()
+        .ok()
 }

@@ -191,6 +191,15 @@ impl<K: Clone> RequestTracker<K> {
 
     /// Matches a response from `peer` carrying request id `id` and `items` objects, updating
     /// the peer's RTT and capacity when it matches.
+    /// What request `id` to `peer` is for, if it is in flight (nothing changes).
+    pub fn kind_of(&self, peer: &PeerId, id: u64) -> Option<&K> {
+        self.pending
+            .get(&id)
+            .filter(|p| &p.peer == peer)
+            .map(|p| &p.kind)
+    }
+
+    /// A response to request `id` arrived from `peer` with `items` items.
     pub fn fulfil(&mut self, now: Instant, peer: &PeerId, id: u64, items: usize) -> Fulfil<K> {
         let matches = self.pending.get(&id).is_some_and(|p| &p.peer == peer);
         if !matches {

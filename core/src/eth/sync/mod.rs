@@ -194,6 +194,13 @@ impl ChainSync {
                 Blame::Slow(peer)
             }
             RequestFailure::PeerGone | RequestFailure::Unsent => Blame::Nobody,
+            RequestFailure::TooLarge => {
+                if let Asked::Receipts { blocks } = &asked {
+                    self.stats.receipts_too_large += self.receipts.on_too_large(blocks);
+                    return;
+                }
+                Blame::Nobody
+            }
         };
         self.requeue(peer, asked, blame, why == RequestFailure::Unsent);
     }

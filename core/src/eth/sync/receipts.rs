@@ -23,6 +23,9 @@ struct Wanted {
     receipts_root: B256,
     requested: bool,
     avoid: Avoid,
+    /// Most blocks asked for in one request with it: halved each time an answer covering
+    /// it was too large.
+    batch_cap: usize,
 }
 
 /// One block's receipts, verified.
@@ -74,6 +77,7 @@ impl ReceiptQueue {
                 receipts_root: h.receipts_root,
                 requested: false,
                 avoid: Avoid::default(),
+                batch_cap: MAX_RECEIPT_FETCH,
             });
         }
         self.cursor = next.max(self.cursor);
@@ -90,17 +94,45 @@ impl ReceiptQueue {
         let range = peers.get(&peer)?.range;
         let latest = range.latest?;
         let mut blocks = Vec::new();
+        let mut cap = MAX_RECEIPT_FETCH;
         for (n, w) in self.wanted.range_mut(range.earliest..=latest) {
-            if blocks.len() >= MAX_RECEIPT_FETCH {
-                break;
-            }
             if w.requested || w.avoid.contains(&peer) {
+                continue;
+            }
+            if blocks.is_empty() {
+                cap = w.batch_cap;
+            } else if w.batch_cap < cap {
                 continue;
             }
             w.requested = true;
             blocks.push((*n, w.hash));
+            if blocks.len() >= cap {
+                break;
+            }
         }
         (!blocks.is_empty()).then_some((peer, blocks))
+    }
+
+    /// The answer for `blocks` exceeded the message limit: they are asked for in requests
+    /// of half the size from now on (bisecting towards the block too large), and a single
+    /// block is given up (it is not wanted again unless the chain is scanned anew). Returns
+    /// the number of blocks given up.
+    pub fn on_too_large(&mut self, blocks: &[(u64, B256)]) -> u64 {
+        let half = blocks.len() / 2;
+        let mut given_up = 0;
+        for (n, hash) in blocks {
+            if self.wanted.get(n).is_none_or(|w| w.hash != *hash) {
+                continue;
+            }
+            if half == 0 {
+                self.wanted.remove(n);
+                given_up += 1;
+            } else if let Some(w) = self.wanted.get_mut(n) {
+                w.requested = false;
+                w.batch_cap = w.batch_cap.min(half);
+            }
+        }
+        given_up
     }
 
     /// A request for `blocks` failed; `blame` says whom to avoid for them.

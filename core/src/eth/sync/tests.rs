@@ -455,3 +455,51 @@ fn a_disconnected_peer_s_work_goes_to_the_others() {
     run_honest(&mut sync, &mut local, &sources);
     assert_synced(&local, &source);
 }
+
+#[test]
+fn receipts_too_large_for_one_message_are_asked_alone_then_given_up_without_blame() {
+    // Blocks with receipts but none stored; block 14's alone exceed the message limit, as
+    // go-ethereum's test chain has (eth/69 cannot carry them; eth/70 pages them).
+    let source = ModelChain::build(30);
+    let mut local = source.clone();
+    local.receipts.clear();
+    let wanted = local.missing_receipts(0, 10_000).len();
+    assert!(wanted > 14, "the model chain has receipts to fetch");
+    let big = local.blocks[14].header.hash();
+    let mut sync = ChainSync::new();
+    sync.on_peer(peer(1), source.range());
+    let mut rounds = 0;
+    let mut failed = 0;
+    let mut events = Vec::new();
+    for _ in 0..1000 {
+        let (reqs, ev) = requests(&mut sync, &mut local);
+        events.extend(ev);
+        if reqs.is_empty() {
+            break;
+        }
+        rounds += 1;
+        for r in reqs {
+            let SyncQuery::Receipts { hashes } = &r.query else {
+                panic!("only receipts are wanted: {:?}", r.query);
+            };
+            if hashes.contains(&big) {
+                failed += 1;
+                sync.on_request_failed(r.id, RequestFailure::TooLarge);
+            } else {
+                deliver(&mut sync, r.peer, r.id, source.answer(&r.query));
+            }
+        }
+        events.extend(drain(&mut sync, &mut local));
+    }
+    assert!(rounds > 1, "the big block's batch was split");
+    // Bisection: about log2(batch) requests fail, not one per block of the batch.
+    assert!(failed <= 10, "{failed} too-large answers");
+    assert!(events
+        .iter()
+        .all(|e| !matches!(e, SyncEvent::Penalize { .. })));
+    assert_eq!(sync.status().stats.receipts_too_large, 1);
+    assert_eq!(sync.status().receipts_wanted, 0);
+    let missing = local.missing_receipts(0, 10_000);
+    assert_eq!(missing.len(), 1, "only the block too large is missing");
+    assert_eq!(missing[0].hash(), big);
+}

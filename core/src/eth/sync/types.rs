@@ -131,6 +131,11 @@ pub enum RequestFailure {
     PeerGone,
     /// The driver could not send it (no budget, tracker full): not the peer's fault.
     Unsent,
+    /// The answer was above the eth message limit. eth/69 cannot carry one block's receipts
+    /// beyond 10 MiB (eth/70's paging exists for them) and go-ethereum sends such an
+    /// answer anyway: not a fault; the blocks are asked for one at a time, and a block too
+    /// large alone is left for a version that pages receipts.
+    TooLarge,
 }
 
 /// A peer's advertised chain, from its Status and BlockRangeUpdates.
@@ -169,6 +174,9 @@ pub struct SyncStats {
     pub undelivered: u64,
     /// Syncs that reached their target.
     pub finished: u64,
+    /// Blocks whose receipts alone exceed the message limit (see
+    /// [`RequestFailure::TooLarge`]): given up until receipts can be paged.
+    pub receipts_too_large: u64,
 }
 
 /// The sync's state at a glance (`admin_nodeInfo`, metrics).
