@@ -102,7 +102,8 @@ use txfetcher::{FetcherLimits, TxFetcher};
 const RESERVED_ACTIONS: usize = 16;
 /// Penalty for a response that arrives after its request timed out: the peer is slow, not
 /// malicious (go-ethereum only counts these), so a quarter unit.
-const LATE_RESPONSE_PENALTY: ReputationChange = ReputationChange::Other(-REPUTATION_UNIT / 4);
+pub(super) const LATE_RESPONSE_PENALTY: ReputationChange =
+    ReputationChange::Other(-REPUTATION_UNIT / 4);
 /// Penalty for delivering transactions nobody asked for in a matched response.
 const UNREQUESTED_TXS_PENALTY: ReputationChange = ReputationChange::Other(-4 * REPUTATION_UNIT);
 

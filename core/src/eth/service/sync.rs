@@ -18,7 +18,7 @@ use crate::types::PeerId;
 
 use super::peer::EthPeer;
 use super::tracker::Fulfil;
-use super::{EthEvent, EthProtocol, RequestKind, RESERVED_ACTIONS};
+use super::{EthEvent, EthProtocol, RequestKind, LATE_RESPONSE_PENALTY, RESERVED_ACTIONS};
 
 /// The reputation change for a fault the sync reports.
 pub(super) fn penalty_for(fault: SyncFault) -> ReputationChange {
@@ -211,11 +211,23 @@ impl EthProtocol {
         let Some(request_id) = leading_request_id(payload) else {
             return false;
         };
-        if !matches!(
-            self.tracker.kind_of(&peer, request_id),
-            Some(RequestKind::Sync { .. })
-        ) {
-            return false;
+        match self.tracker.kind_of(&peer, request_id) {
+            Some(RequestKind::Sync { .. }) => {}
+            Some(_) => return false,
+            // The answer to a request that already timed out (a large answer takes long):
+            // late, as any late answer, not a breach.
+            None => {
+                if !matches!(
+                    self.tracker.fulfil(ctx.now(), &peer, request_id, 0),
+                    Fulfil::Late
+                ) {
+                    return false;
+                }
+                self.metrics.late_responses += 1;
+                self.metrics.sync_receipts_too_large += 1;
+                let _ = ctx.report(peer, LATE_RESPONSE_PENALTY);
+                return true;
+            }
         }
         match self.tracker.fulfil(ctx.now(), &peer, request_id, 0) {
             Fulfil::Matched {

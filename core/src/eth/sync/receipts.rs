@@ -136,11 +136,17 @@ impl ReceiptQueue {
     }
 
     /// A request for `blocks` failed; `blame` says whom to avoid for them.
+    /// A timed-out request is asked again in halves: a slow answer is often a large one,
+    /// and an answer too large may arrive only after its deadline.
     pub fn on_failed(&mut self, blocks: &[(u64, B256)], blame: Blame) {
+        let half = (blocks.len() / 2).max(1);
         for (n, hash) in blocks {
             if let Some(w) = self.wanted.get_mut(n).filter(|w| w.hash == *hash) {
                 w.requested = false;
                 w.avoid.blame(blame);
+                if matches!(blame, Blame::Slow(_)) {
+                    w.batch_cap = w.batch_cap.min(half);
+                }
             }
         }
     }

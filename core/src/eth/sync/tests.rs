@@ -503,3 +503,36 @@ fn receipts_too_large_for_one_message_are_asked_alone_then_given_up_without_blam
     assert_eq!(missing.len(), 1, "only the block too large is missing");
     assert_eq!(missing[0].hash(), big);
 }
+
+#[test]
+fn a_timed_out_receipts_request_is_asked_again_in_halves() {
+    let source = ModelChain::build(40);
+    let mut local = source.clone();
+    local.receipts.clear();
+    let mut sync = ChainSync::new();
+    sync.on_peer(peer(1), source.range());
+    let (reqs, _) = requests(&mut sync, &mut local);
+    let first = match &reqs[0].query {
+        SyncQuery::Receipts { hashes } => hashes.len(),
+        q => panic!("{q:?}"),
+    };
+    assert!(first > 2);
+    sync.on_request_failed(reqs[0].id, RequestFailure::Timeout);
+    let (again, _) = requests(&mut sync, &mut local);
+    let sizes: Vec<usize> = again
+        .iter()
+        .map(|r| match &r.query {
+            SyncQuery::Receipts { hashes } => hashes.len(),
+            q => panic!("{q:?}"),
+        })
+        .collect();
+    assert!(
+        !sizes.is_empty(),
+        "the slow peer is asked again when it is the only one"
+    );
+    assert!(
+        sizes.iter().all(|&n| n <= first / 2),
+        "{sizes:?} after {first}"
+    );
+    assert_eq!(sizes.iter().sum::<usize>(), first);
+}
