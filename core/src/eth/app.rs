@@ -79,6 +79,14 @@ pub trait BlockImporter: Send {
         let _ = (hash, receipts);
         Err("this chain does not store receipts".into())
     }
+
+    /// Remembers that block `hash`'s receipts alone exceed the eth message limit (eth/69
+    /// cannot carry them), so [`ChainReader::missing_receipts`] stops listing the block and
+    /// no peer is asked for them again, across restarts where the chain persists. Default:
+    /// nothing is remembered.
+    fn mark_receipts_too_large(&mut self, hash: &B256) {
+        let _ = hash;
+    }
 }
 
 /// A chain the protocol can both read and extend.

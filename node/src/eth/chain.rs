@@ -24,6 +24,8 @@ const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 /// Block hash → the block's receipts (`encode_receipt_list`), fetched by the chain sync and
 /// checked against the header's receipts root before they get here.
 const RECEIPTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("receipts");
+/// Blocks whose receipts alone exceed eth/69's message limit (not asked for again).
+const RECEIPTS_TOO_LARGE: TableDefinition<&[u8], ()> = TableDefinition::new("receipts_too_large");
 
 /// The block store.
 #[derive(Clone)]
@@ -278,13 +280,27 @@ impl ChainReader for ChainStore {
         (from..end)
             .filter_map(|n| self.header_by_number(n))
             .filter(|h| {
-                h.receipts_root != EMPTY_ROOT_HASH && self.stored_receipts(&h.hash()).is_none()
+                let hash = h.hash();
+                h.receipts_root != EMPTY_ROOT_HASH
+                    && self.stored_receipts(&hash).is_none()
+                    && !self.receipts_too_large(&hash)
             })
             .collect()
     }
 }
 
 impl ChainStore {
+    /// Whether `hash` is marked as having receipts too large for one message.
+    fn receipts_too_large(&self, hash: &B256) -> bool {
+        let Ok(r) = self.db.begin_read() else {
+            return false;
+        };
+        let Ok(t) = r.open_table(RECEIPTS_TOO_LARGE) else {
+            return false;
+        };
+        t.get(hash.as_slice()).ok().flatten().is_some()
+    }
+
     /// The stored receipts of `hash`, still encoded.
     fn stored_receipts(&self, hash: &B256) -> Option<Vec<u8>> {
         let r = self.db.begin_read().ok()?;
@@ -334,6 +350,19 @@ impl BlockImporter for ChainStore {
             }
         }
         ImportResult::Imported { new_head }
+    }
+
+    fn mark_receipts_too_large(&mut self, hash: &B256) {
+        let write = || -> DbResult<()> {
+            let w = self.db.begin_write()?;
+            w.open_table(RECEIPTS_TOO_LARGE)?
+                .insert(hash.as_slice(), ())?;
+            w.commit()?;
+            Ok(())
+        };
+        if let Err(e) = write() {
+            tracing::warn!(error = %e, "chain database write failed");
+        }
     }
 
     fn put_receipts(&mut self, hash: &B256, receipts: Vec<Receipt>) -> Result<(), String> {
@@ -459,6 +488,13 @@ mod tests {
                 .collect();
             assert_eq!(missing, vec![1], "only the block with a transaction");
             assert_eq!(c.receipts(&h1), None);
+            // Marked too large for one message: no longer missing, also after reopening.
+            c.mark_receipts_too_large(&h1);
+            assert!(c.missing_receipts(0, 100).is_empty());
+        }
+        {
+            let mut c = ChainStore::open(&path, spec.clone(), Some(g.clone())).unwrap();
+            assert!(c.missing_receipts(0, 100).is_empty());
             assert_eq!(c.receipts(&b2.header.hash()), Some(Vec::new()));
             assert!(
                 c.put_receipts(&[9; 32], rs.clone()).is_err(),

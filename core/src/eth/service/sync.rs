@@ -100,6 +100,7 @@ impl EthProtocol {
                     self.metrics.sync_receipts_store_failed += 1;
                 }
             }
+            SyncEvent::ReceiptsTooLarge { hash } => self.chain.mark_receipts_too_large(&hash),
             SyncEvent::Penalize { peer, fault } => {
                 let _ = ctx.report(peer, penalty_for(fault));
             }

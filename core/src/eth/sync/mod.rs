@@ -196,7 +196,10 @@ impl ChainSync {
             RequestFailure::PeerGone | RequestFailure::Unsent => Blame::Nobody,
             RequestFailure::TooLarge => {
                 if let Asked::Receipts { blocks } = &asked {
-                    self.stats.receipts_too_large += self.receipts.on_too_large(blocks);
+                    for hash in self.receipts.on_too_large(blocks) {
+                        self.stats.receipts_too_large += 1;
+                        self.events.push_back(SyncEvent::ReceiptsTooLarge { hash });
+                    }
                     return;
                 }
                 Blame::Nobody

@@ -116,17 +116,17 @@ impl ReceiptQueue {
     /// The answer for `blocks` exceeded the message limit: they are asked for in requests
     /// of half the size from now on (bisecting towards the block too large), and a single
     /// block is given up (it is not wanted again unless the chain is scanned anew). Returns
-    /// the number of blocks given up.
-    pub fn on_too_large(&mut self, blocks: &[(u64, B256)]) -> u64 {
+    /// the blocks given up.
+    pub fn on_too_large(&mut self, blocks: &[(u64, B256)]) -> Vec<B256> {
         let half = blocks.len() / 2;
-        let mut given_up = 0;
+        let mut given_up = Vec::new();
         for (n, hash) in blocks {
             if self.wanted.get(n).is_none_or(|w| w.hash != *hash) {
                 continue;
             }
             if half == 0 {
                 self.wanted.remove(n);
-                given_up += 1;
+                given_up.push(*hash);
             } else if let Some(w) = self.wanted.get_mut(n) {
                 w.requested = false;
                 w.batch_cap = w.batch_cap.min(half);

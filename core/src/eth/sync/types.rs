@@ -73,6 +73,12 @@ pub enum SyncEvent {
         /// Who delivered them.
         from: PeerId,
     },
+    /// Block `hash`'s receipts alone exceed the eth message limit: remember it, so they are
+    /// not asked for again (`BlockImporter::mark_receipts_too_large`).
+    ReceiptsTooLarge {
+        /// Block hash.
+        hash: B256,
+    },
     /// `peer` answered with invalid data; its work went back to the queue.
     Penalize {
         /// The peer.
