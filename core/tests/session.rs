@@ -256,6 +256,24 @@ fn expect_close(
     now: std::time::Instant,
     bytes: &[u8],
 ) -> (Option<DisconnectReason>, CloseReason) {
+    let (frames, why) = expect_close_frames(s, raw, now, bytes);
+    let sent = frames
+        .into_iter()
+        .find(|(id, _)| *id == DISCONNECT_ID)
+        .map(|(_, p)| {
+            let p = paxeer_p2p_core::rlpx::snappy::decompress(&p, 64).unwrap_or(p);
+            DisconnectReason::decode(&p)
+        });
+    (sent, why)
+}
+
+/// Like [`expect_close`], returning every frame the raw peer received.
+fn expect_close_frames(
+    s: &mut Session,
+    raw: &mut RawPeer,
+    now: std::time::Instant,
+    bytes: &[u8],
+) -> (Vec<(u64, Vec<u8>)>, CloseReason) {
     let (out, mut events) = feed(s, now, bytes);
     s.handle_timeout(now + Duration::from_secs(2));
     let mut out2 = Vec::new();
@@ -265,20 +283,12 @@ fn expect_close(
     }
     raw.receive(&out);
     raw.receive(&out2);
-    let sent = raw
-        .frames()
-        .into_iter()
-        .find(|(id, _)| *id == DISCONNECT_ID)
-        .map(|(_, p)| {
-            let p = paxeer_p2p_core::rlpx::snappy::decompress(&p, 64).unwrap_or(p);
-            DisconnectReason::decode(&p)
-        });
     let n_closed = events
         .iter()
         .filter(|e| matches!(e, SessionEvent::Closed { .. }))
         .count();
     assert_eq!(n_closed, 1, "{events:?}");
-    (sent, closed_with(&events))
+    (raw.frames(), closed_with(&events))
 }
 
 #[test]
@@ -446,4 +456,61 @@ fn ping_from_the_peer_is_answered_with_a_compressed_pong() {
     raw.receive(&out);
     let frames = raw.frames();
     assert_eq!(frames, vec![(PONG_ID, c)]);
+}
+
+/// A snappy header declaring 2^32 - 1 decoded bytes (snappy's largest), then one byte.
+const FOUR_GIB_DECLARED: [u8; 6] = [0xff, 0xff, 0xff, 0xff, 0x0f, 0x00];
+
+/// Sends the raw peer's Hello then a frame `id` carrying `payload`; expects the session to
+/// end with a snappy size error and a breach-of-protocol Disconnect, and returns what else
+/// the raw peer received.
+fn expect_snappy_breach(id: u64, payload: &[u8]) -> Vec<u64> {
+    let (mut s, mut raw, now) = raw_setup(1 << 20);
+    let mut bytes = raw.frame(HELLO_ID, &hello_from(&raw, 5));
+    bytes.extend(raw.frame(id, payload));
+    let (frames, why) = expect_close_frames(&mut s, &mut raw, now, &bytes);
+    assert!(
+        matches!(why, CloseReason::Error(SessionError::Snappy(_))),
+        "id {id:#x}: {why:?}"
+    );
+    let disconnect = frames
+        .iter()
+        .find(|(id, _)| *id == DISCONNECT_ID)
+        .map(|(_, p)| {
+            DisconnectReason::decode(&paxeer_p2p_core::rlpx::snappy::decompress(p, 64).unwrap())
+        });
+    assert_eq!(
+        disconnect,
+        Some(DisconnectReason::ProtocolError),
+        "id {id:#x}"
+    );
+    frames.into_iter().map(|(id, _)| id).collect()
+}
+
+#[test]
+fn ping_declaring_four_gib_decoded_closes_the_session_without_a_pong() {
+    let sent = expect_snappy_breach(PING_ID, &FOUR_GIB_DECLARED);
+    assert!(!sent.contains(&PONG_ID), "{sent:?}");
+}
+
+#[test]
+fn pong_and_capability_messages_declaring_four_gib_decoded_close_the_session() {
+    for id in [PONG_ID, 0x10, 0x10 + 2, 0x0f] {
+        expect_snappy_breach(id, &FOUR_GIB_DECLARED);
+    }
+}
+
+#[test]
+fn ping_just_over_the_configured_limit_or_not_snappy_closes_the_session() {
+    // raw_setup limits messages to 1 MiB: varint 2^20 + 1 declared.
+    let sent = expect_snappy_breach(PING_ID, &[0x81, 0x80, 0x40, 0x00]);
+    assert!(!sent.contains(&PONG_ID), "{sent:?}");
+    // An uncompressed empty list is not valid snappy (truncated varint).
+    let sent = expect_snappy_breach(PING_ID, &[0xc0]);
+    assert!(!sent.contains(&PONG_ID), "{sent:?}");
+}
+
+#[test]
+fn disconnect_declaring_four_gib_decoded_is_a_breach_not_a_reason() {
+    expect_snappy_breach(DISCONNECT_ID, &FOUR_GIB_DECLARED);
 }
