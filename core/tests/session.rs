@@ -514,3 +514,114 @@ fn ping_just_over_the_configured_limit_or_not_snappy_closes_the_session() {
 fn disconnect_declaring_four_gib_decoded_is_a_breach_not_a_reason() {
     expect_snappy_breach(DISCONNECT_ID, &FOUR_GIB_DECLARED);
 }
+
+// ----- driver read buffer against declared frame sizes -----
+
+/// Pumps `drv` and moves everything it wrote to `raw`.
+fn drv_flush(drv: &mut paxeer_p2p_core::driver::SessionDriver, raw: &mut RawPeer) {
+    let now = t0();
+    loop {
+        drv.pump(now);
+        let (_, w) = drv.io_buffers();
+        if w.is_empty() {
+            break;
+        }
+        let n = w.len();
+        raw.receive(w);
+        drv.on_written(n);
+    }
+}
+
+/// Delivers `bytes` to `drv` the way a runtime does: reads into `io_buffers().0`, at most
+/// `per_read` bytes at a time.
+fn drv_deliver(
+    drv: &mut paxeer_p2p_core::driver::SessionDriver,
+    raw: &mut RawPeer,
+    mut bytes: &[u8],
+    per_read: usize,
+) {
+    let now = t0();
+    while !bytes.is_empty() && drv.wants_read() {
+        let (r, _) = drv.io_buffers();
+        let n = r.len().min(per_read).min(bytes.len());
+        assert!(n > 0, "the driver offers space to read into");
+        r[..n].copy_from_slice(&bytes[..n]);
+        bytes = &bytes[n..];
+        drv.on_read(now, n);
+        drv_flush(drv, raw);
+    }
+}
+
+/// A valid snappy payload of exactly `wire_len` bytes: one literal of zeros.
+fn snappy_literal(wire_len: usize) -> Vec<u8> {
+    // varint(decoded) ‖ tag 0xfc (literal, 4-byte length − 1 follows) ‖ length ‖ bytes.
+    let decoded = wire_len - 4 - 5;
+    assert!((1 << 21..1 << 28).contains(&decoded), "a 4-byte varint");
+    let mut out = Vec::with_capacity(wire_len);
+    let mut v = decoded;
+    for _ in 0..3 {
+        out.push((v as u8 & 0x7f) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+    out.push(0xfc);
+    out.extend_from_slice(&((decoded - 1) as u32).to_le_bytes());
+    out.resize(wire_len, 0);
+    assert_eq!(
+        paxeer_p2p_core::rlpx::snappy::decompress(&out, decoded)
+            .unwrap()
+            .len(),
+        decoded
+    );
+    out
+}
+
+#[test]
+fn a_declared_16_mib_frame_does_not_size_the_drivers_read_buffer() {
+    use paxeer_p2p_core::driver::{SessionDriver, READ_CHUNK};
+    let cfg = config(5, eth_specs());
+    assert_eq!(
+        cfg.max_message_bytes,
+        (1 << 24) - 1,
+        "the largest frame is allowed"
+    );
+    let local = cfg.local_id();
+    let mut drv = SessionDriver::new(Session::accept(Arc::new(cfg), t0(), Seed([2; 32])));
+    let (mut raw, auth) = RawPeer::dial(9, local);
+    drv_deliver(&mut drv, &mut raw, &auth, usize::MAX);
+    drv_flush(&mut drv, &mut raw);
+    let hello = raw.frame(HELLO_ID, &hello_from(&raw, 5));
+    drv_deliver(&mut drv, &mut raw, &hello, usize::MAX);
+    assert!(drv.session().is_established());
+    let idle = drv.read_buffer_capacity();
+    assert!(
+        idle <= 8 * 1024,
+        "an established idle session holds {idle} bytes"
+    );
+
+    // The header declares a 16 MiB frame; only 1 KiB of its body follows, in small reads.
+    let big = raw.frame(0x10, &snappy_literal((1 << 24) - 2));
+    let header_len = paxeer_p2p_core::rlpx::frame::HEADER_LEN;
+    drv_deliver(&mut drv, &mut raw, &big[..header_len + 1024], 100);
+    assert_eq!(drv.session().bytes_wanted(), Some(big.len() - header_len));
+    let held = drv.read_buffer_capacity();
+    assert!(
+        held <= 1024 + READ_CHUNK,
+        "a trickled 16 MiB frame made the read buffer {held} bytes"
+    );
+    // The rest of the body arrives and is consumed: the memory goes back.
+    drv_deliver(&mut drv, &mut raw, &big[header_len + 1024..], usize::MAX);
+    assert!(drv.session().is_established());
+    assert_eq!(drv.session().bytes_wanted(), None);
+    let ping = {
+        let mut c = Vec::new();
+        paxeer_p2p_core::rlpx::snappy::compress(&[0xc0], &mut c);
+        raw.frame(PING_ID, &c)
+    };
+    drv_deliver(&mut drv, &mut raw, &ping, usize::MAX);
+    let after = drv.read_buffer_capacity();
+    assert!(
+        after <= 8 * 1024,
+        "after the frame the buffer holds {after} bytes"
+    );
+}

@@ -237,7 +237,9 @@ impl Session {
     }
 
     /// How many more bytes the session needs before it can make progress, if it knows
-    /// (the rest of a frame whose header was read). Drivers may use it to size reads.
+    /// (the rest of a frame whose header was read). It is the peer's claim, not bytes
+    /// received: drivers must not allocate by it (core's driver grows its read buffer with
+    /// the bytes that actually arrive).
     pub fn bytes_wanted(&self) -> Option<usize> {
         self.pending_frame.map(frame::body_len)
     }
