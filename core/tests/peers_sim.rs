@@ -53,14 +53,15 @@ fn local_id() -> PeerId {
     PeerId([0xee; 64])
 }
 
-/// The IP of peer `n`: public, except every 30th address which is on the LAN.
+/// The IP of peer `n`: public (spread over 4 /24 subnets, each one pending source), except
+/// every 30th address which is on the LAN (each its own source).
 fn ip_of(n: u16) -> IpAddr {
     let k = n % SHARED_IPS;
     let [a, b] = k.to_be_bytes();
     if k.is_multiple_of(30) {
         IpAddr::V4(Ipv4Addr::new(10, 0, a, b))
     } else {
-        IpAddr::V4(Ipv4Addr::new(8, 1, a, b))
+        IpAddr::V4(Ipv4Addr::new(8, 1, (k % 4) as u8, (k / 4) as u8))
     }
 }
 
@@ -84,6 +85,7 @@ fn sim_config() -> PeerManagerConfig {
     PeerManagerConfig {
         max_peers: 12,
         max_pending_inbound: 6,
+        max_pending_inbound_per_source: 2,
         max_inbound_history: 32,
         max_static: 3,
         max_trusted: 4,
@@ -447,7 +449,16 @@ impl Sim {
                 let after = Duration::from_millis(self.pick(0, 6_000));
                 self.schedule(after, Ev::InboundDone(remote, who));
             }
-            Err(e) => self.log(format!("inbound {remote} refused: {e:?}")),
+            Err(e) => {
+                if e == AdmissionError::TooManyPendingFromSource {
+                    let held = self.pm.pending_inbound_from(remote.ip());
+                    assert!(
+                        held >= self.cfg.max_pending_inbound_per_source,
+                        "{remote} refused with only {held} pending from its source"
+                    );
+                }
+                self.log(format!("inbound {remote} refused: {e:?}"))
+            }
         }
     }
 
@@ -745,6 +756,13 @@ impl Sim {
         assert!(pending <= cfg.max_pending_inbound);
         let lost = self.lost_tickets.iter().filter(|&&t| t > self.now).count();
         assert_eq!(pending, self.tickets.len() + lost, "pending slots leaked");
+        for remote in self.tickets.keys() {
+            let from = self.pm.pending_inbound_from(remote.ip());
+            assert!(
+                from <= cfg.max_pending_inbound_per_source,
+                "{from} pending from the source of {remote}"
+            );
+        }
 
         let ids: BTreeSet<PeerId> = self.pm.peers().map(|p| p.id).collect();
         let ours: BTreeSet<PeerId> = self.sessions.keys().copied().collect();
@@ -1117,6 +1135,11 @@ fn churn_keeps_every_invariant_and_static_peers_come_back() {
         assert!(stats.dials_reclaimed > 0, "{stats:?}");
         assert!(stats.inbound_reclaimed > 0, "{stats:?}");
         assert!(stats.inbound_refused > 0, "{stats:?}");
+        assert!(stats.inbound_refused_source_share > 0, "{stats:?}");
+        assert!(
+            stats.inbound_refused > stats.inbound_refused_source_share,
+            "{stats:?}"
+        );
         assert!(stats.sessions_refused > 0, "{stats:?}");
         assert!(stats.throttled > 0 && stats.rate_drops > 0, "{stats:?}");
         assert!(stats.reputation_bans > 0, "{stats:?}");

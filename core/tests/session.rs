@@ -256,6 +256,24 @@ fn expect_close(
     now: std::time::Instant,
     bytes: &[u8],
 ) -> (Option<DisconnectReason>, CloseReason) {
+    let (frames, why) = expect_close_frames(s, raw, now, bytes);
+    let sent = frames
+        .into_iter()
+        .find(|(id, _)| *id == DISCONNECT_ID)
+        .map(|(_, p)| {
+            let p = paxeer_p2p_core::rlpx::snappy::decompress(&p, 64).unwrap_or(p);
+            DisconnectReason::decode(&p)
+        });
+    (sent, why)
+}
+
+/// Like [`expect_close`], returning every frame the raw peer received.
+fn expect_close_frames(
+    s: &mut Session,
+    raw: &mut RawPeer,
+    now: std::time::Instant,
+    bytes: &[u8],
+) -> (Vec<(u64, Vec<u8>)>, CloseReason) {
     let (out, mut events) = feed(s, now, bytes);
     s.handle_timeout(now + Duration::from_secs(2));
     let mut out2 = Vec::new();
@@ -265,20 +283,12 @@ fn expect_close(
     }
     raw.receive(&out);
     raw.receive(&out2);
-    let sent = raw
-        .frames()
-        .into_iter()
-        .find(|(id, _)| *id == DISCONNECT_ID)
-        .map(|(_, p)| {
-            let p = paxeer_p2p_core::rlpx::snappy::decompress(&p, 64).unwrap_or(p);
-            DisconnectReason::decode(&p)
-        });
     let n_closed = events
         .iter()
         .filter(|e| matches!(e, SessionEvent::Closed { .. }))
         .count();
     assert_eq!(n_closed, 1, "{events:?}");
-    (sent, closed_with(&events))
+    (raw.frames(), closed_with(&events))
 }
 
 #[test]
@@ -446,4 +456,172 @@ fn ping_from_the_peer_is_answered_with_a_compressed_pong() {
     raw.receive(&out);
     let frames = raw.frames();
     assert_eq!(frames, vec![(PONG_ID, c)]);
+}
+
+/// A snappy header declaring 2^32 - 1 decoded bytes (snappy's largest), then one byte.
+const FOUR_GIB_DECLARED: [u8; 6] = [0xff, 0xff, 0xff, 0xff, 0x0f, 0x00];
+
+/// Sends the raw peer's Hello then a frame `id` carrying `payload`; expects the session to
+/// end with a snappy size error and a breach-of-protocol Disconnect, and returns what else
+/// the raw peer received.
+fn expect_snappy_breach(id: u64, payload: &[u8]) -> Vec<u64> {
+    let (mut s, mut raw, now) = raw_setup(1 << 20);
+    let mut bytes = raw.frame(HELLO_ID, &hello_from(&raw, 5));
+    bytes.extend(raw.frame(id, payload));
+    let (frames, why) = expect_close_frames(&mut s, &mut raw, now, &bytes);
+    assert!(
+        matches!(why, CloseReason::Error(SessionError::Snappy(_))),
+        "id {id:#x}: {why:?}"
+    );
+    let disconnect = frames
+        .iter()
+        .find(|(id, _)| *id == DISCONNECT_ID)
+        .map(|(_, p)| {
+            DisconnectReason::decode(&paxeer_p2p_core::rlpx::snappy::decompress(p, 64).unwrap())
+        });
+    assert_eq!(
+        disconnect,
+        Some(DisconnectReason::ProtocolError),
+        "id {id:#x}"
+    );
+    frames.into_iter().map(|(id, _)| id).collect()
+}
+
+#[test]
+fn ping_declaring_four_gib_decoded_closes_the_session_without_a_pong() {
+    let sent = expect_snappy_breach(PING_ID, &FOUR_GIB_DECLARED);
+    assert!(!sent.contains(&PONG_ID), "{sent:?}");
+}
+
+#[test]
+fn pong_and_capability_messages_declaring_four_gib_decoded_close_the_session() {
+    for id in [PONG_ID, 0x10, 0x10 + 2, 0x0f] {
+        expect_snappy_breach(id, &FOUR_GIB_DECLARED);
+    }
+}
+
+#[test]
+fn ping_just_over_the_configured_limit_or_not_snappy_closes_the_session() {
+    // raw_setup limits messages to 1 MiB: varint 2^20 + 1 declared.
+    let sent = expect_snappy_breach(PING_ID, &[0x81, 0x80, 0x40, 0x00]);
+    assert!(!sent.contains(&PONG_ID), "{sent:?}");
+    // An uncompressed empty list is not valid snappy (truncated varint).
+    let sent = expect_snappy_breach(PING_ID, &[0xc0]);
+    assert!(!sent.contains(&PONG_ID), "{sent:?}");
+}
+
+#[test]
+fn disconnect_declaring_four_gib_decoded_is_a_breach_not_a_reason() {
+    expect_snappy_breach(DISCONNECT_ID, &FOUR_GIB_DECLARED);
+}
+
+// ----- driver read buffer against declared frame sizes -----
+
+/// Pumps `drv` and moves everything it wrote to `raw`.
+fn drv_flush(drv: &mut paxeer_p2p_core::driver::SessionDriver, raw: &mut RawPeer) {
+    let now = t0();
+    loop {
+        drv.pump(now);
+        let (_, w) = drv.io_buffers();
+        if w.is_empty() {
+            break;
+        }
+        let n = w.len();
+        raw.receive(w);
+        drv.on_written(n);
+    }
+}
+
+/// Delivers `bytes` to `drv` the way a runtime does: reads into `io_buffers().0`, at most
+/// `per_read` bytes at a time.
+fn drv_deliver(
+    drv: &mut paxeer_p2p_core::driver::SessionDriver,
+    raw: &mut RawPeer,
+    mut bytes: &[u8],
+    per_read: usize,
+) {
+    let now = t0();
+    while !bytes.is_empty() && drv.wants_read() {
+        let (r, _) = drv.io_buffers();
+        let n = r.len().min(per_read).min(bytes.len());
+        assert!(n > 0, "the driver offers space to read into");
+        r[..n].copy_from_slice(&bytes[..n]);
+        bytes = &bytes[n..];
+        drv.on_read(now, n);
+        drv_flush(drv, raw);
+    }
+}
+
+/// A valid snappy payload of exactly `wire_len` bytes: one literal of zeros.
+fn snappy_literal(wire_len: usize) -> Vec<u8> {
+    // varint(decoded) ‖ tag 0xfc (literal, 4-byte length − 1 follows) ‖ length ‖ bytes.
+    let decoded = wire_len - 4 - 5;
+    assert!((1 << 21..1 << 28).contains(&decoded), "a 4-byte varint");
+    let mut out = Vec::with_capacity(wire_len);
+    let mut v = decoded;
+    for _ in 0..3 {
+        out.push((v as u8 & 0x7f) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+    out.push(0xfc);
+    out.extend_from_slice(&((decoded - 1) as u32).to_le_bytes());
+    out.resize(wire_len, 0);
+    assert_eq!(
+        paxeer_p2p_core::rlpx::snappy::decompress(&out, decoded)
+            .unwrap()
+            .len(),
+        decoded
+    );
+    out
+}
+
+#[test]
+fn a_declared_16_mib_frame_does_not_size_the_drivers_read_buffer() {
+    use paxeer_p2p_core::driver::{SessionDriver, READ_CHUNK};
+    let cfg = config(5, eth_specs());
+    assert_eq!(
+        cfg.max_message_bytes,
+        (1 << 24) - 1,
+        "the largest frame is allowed"
+    );
+    let local = cfg.local_id();
+    let mut drv = SessionDriver::new(Session::accept(Arc::new(cfg), t0(), Seed([2; 32])));
+    let (mut raw, auth) = RawPeer::dial(9, local);
+    drv_deliver(&mut drv, &mut raw, &auth, usize::MAX);
+    drv_flush(&mut drv, &mut raw);
+    let hello = raw.frame(HELLO_ID, &hello_from(&raw, 5));
+    drv_deliver(&mut drv, &mut raw, &hello, usize::MAX);
+    assert!(drv.session().is_established());
+    let idle = drv.read_buffer_capacity();
+    assert!(
+        idle <= 8 * 1024,
+        "an established idle session holds {idle} bytes"
+    );
+
+    // The header declares a 16 MiB frame; only 1 KiB of its body follows, in small reads.
+    let big = raw.frame(0x10, &snappy_literal((1 << 24) - 2));
+    let header_len = paxeer_p2p_core::rlpx::frame::HEADER_LEN;
+    drv_deliver(&mut drv, &mut raw, &big[..header_len + 1024], 100);
+    assert_eq!(drv.session().bytes_wanted(), Some(big.len() - header_len));
+    let held = drv.read_buffer_capacity();
+    assert!(
+        held <= 1024 + READ_CHUNK,
+        "a trickled 16 MiB frame made the read buffer {held} bytes"
+    );
+    // The rest of the body arrives and is consumed: the memory goes back.
+    drv_deliver(&mut drv, &mut raw, &big[header_len + 1024..], usize::MAX);
+    assert!(drv.session().is_established());
+    assert_eq!(drv.session().bytes_wanted(), None);
+    let ping = {
+        let mut c = Vec::new();
+        paxeer_p2p_core::rlpx::snappy::compress(&[0xc0], &mut c);
+        raw.frame(PING_ID, &c)
+    };
+    drv_deliver(&mut drv, &mut raw, &ping, usize::MAX);
+    let after = drv.read_buffer_capacity();
+    assert!(
+        after <= 8 * 1024,
+        "after the frame the buffer holds {after} bytes"
+    );
 }

@@ -22,8 +22,14 @@ use crate::types::{Direction, PeerId, Seed};
 pub mod discovery;
 pub mod host;
 
-/// Bytes asked from the socket per read when the session has no better hint.
+/// Largest read: the most free space the read buffer offers beyond the bytes it holds, so
+/// its capacity never exceeds the unread bytes plus this (64 KiB, the read size of
+/// go-ethereum's `bufio` reader around the RLPx conn is 4 KiB; 64 KiB keeps bulk transfers at
+/// a few syscalls per MiB).
 pub const READ_CHUNK: usize = 64 * 1024;
+/// Smallest read, and what an idle session's read buffer shrinks back to: enough for a
+/// handshake packet (≤ 2 KiB with EIP-8 padding, DESIGN.md §6) and a few small frames.
+pub const MIN_READ_CHUNK: usize = 4 * 1024;
 /// Bytes of sealed frames gathered per write.
 pub const WRITE_BUDGET: usize = 256 * 1024;
 
@@ -38,11 +44,36 @@ pub fn os_seed() -> Seed {
 }
 
 /// A byte buffer filled from the socket at the back and consumed by the session at the front.
-#[derive(Debug, Default)]
+///
+/// It grows only with bytes actually received, never to a size a peer declares: a frame body
+/// accumulates as it arrives, and each growth leaves at most [`READ_CHUNK`] of free space
+/// beyond the unread bytes (so while a frame accumulates, the capacity stays within its
+/// received bytes plus one chunk). The read chunk adapts to the traffic: it doubles (up to
+/// [`READ_CHUNK`]) when a read fills the space offered and falls back towards
+/// [`MIN_READ_CHUNK`] after a small read. [`shrink`](Self::shrink), after input is consumed,
+/// releases the capacity once it is more than twice the unread bytes plus one chunk, so a
+/// consumed large frame does not stay allocated and an idle session keeps a few KiB.
+#[derive(Debug)]
 pub struct ReadBuffer {
     buf: Vec<u8>,
     start: usize,
     end: usize,
+    /// Free space the next read is offered.
+    chunk: usize,
+    /// Free space the last [`spare`](Self::spare) slice had.
+    offered: usize,
+}
+
+impl Default for ReadBuffer {
+    fn default() -> Self {
+        Self {
+            buf: Vec::new(),
+            start: 0,
+            end: 0,
+            chunk: MIN_READ_CHUNK,
+            offered: 0,
+        }
+    }
 }
 
 impl ReadBuffer {
@@ -56,27 +87,50 @@ impl ReadBuffer {
         self.start == self.end
     }
 
-    /// Free space of at least `min` bytes at the back, to read into.
-    pub fn spare(&mut self, min: usize) -> &mut [u8] {
+    /// Bytes of memory held (unread bytes, consumed bytes not yet reclaimed, free space).
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Free space at the back to read into: between half the current read chunk and
+    /// [`READ_CHUNK`] bytes (after moving unread bytes to the front when needed). When it has
+    /// to grow, the buffer grows by what it already holds (geometric while small) but never
+    /// by more than [`READ_CHUNK`], to exactly that size.
+    pub fn spare(&mut self) -> &mut [u8] {
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
         }
-        if self.buf.len() - self.end < min {
-            // Move unread bytes to the front before growing.
-            self.buf.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
-            if self.buf.len() - self.end < min {
-                self.buf.resize(self.end + min, 0);
+        // Half a chunk is enough to read into: growing for every read that leaves a little
+        // less than a chunk free would reallocate on every read of a stream.
+        let enough = self.chunk / 2;
+        if self.buf.len() - self.end < enough {
+            self.compact();
+            if self.buf.len() - self.end < enough {
+                let step = self.len().clamp(self.chunk, READ_CHUNK);
+                let new_len = self.end + step;
+                self.buf.reserve_exact(new_len - self.buf.len());
+                self.buf.resize(new_len, 0);
             }
         }
+        self.offered = self.buf.len() - self.end;
         self.buf.get_mut(self.end..).unwrap_or(&mut [])
     }
 
     /// Marks `n` bytes of the last [`spare`](Self::spare) slice as filled.
     pub fn filled(&mut self, n: usize) {
-        self.end = (self.end + n).min(self.buf.len());
+        let n = n.min(self.buf.len() - self.end);
+        self.end += n;
+        if n >= self.offered {
+            // The read filled everything offered: more is probably waiting.
+            self.chunk = (self.chunk * 2).min(READ_CHUNK);
+        } else if n.saturating_mul(4) <= self.chunk {
+            // A small read: the burst is over.
+            self.chunk = n
+                .saturating_mul(2)
+                .next_power_of_two()
+                .clamp(MIN_READ_CHUNK, self.chunk);
+        }
     }
 
     /// The unread bytes.
@@ -89,12 +143,24 @@ impl ReadBuffer {
         self.start = (self.start + n).min(self.end);
     }
 
-    /// Releases memory after a large frame, keeping unread bytes.
-    fn shrink(&mut self) {
-        if self.is_empty() && self.buf.len() > 4 * READ_CHUNK {
-            self.buf = Vec::new();
+    /// Releases memory once it is more than twice the unread bytes plus one read chunk
+    /// (after a large frame was consumed, or when reads became small), keeping the unread
+    /// bytes and one chunk of free space.
+    pub fn shrink(&mut self) {
+        let keep = self.len() + self.chunk;
+        if self.buf.capacity() > 2 * keep {
+            self.compact();
+            self.buf.truncate(keep);
+            self.buf.shrink_to(keep);
+        }
+    }
+
+    /// Moves the unread bytes to the front.
+    fn compact(&mut self) {
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
             self.start = 0;
-            self.end = 0;
         }
     }
 }
@@ -323,6 +389,11 @@ impl SessionDriver {
         None
     }
 
+    /// Bytes of memory the read buffer holds (for tests and memory accounting).
+    pub fn read_buffer_capacity(&self) -> usize {
+        self.rbuf.capacity()
+    }
+
     /// Whether the loop should wait for the socket to become readable.
     pub fn wants_read(&self) -> bool {
         !self.eof && self.session.wants_read()
@@ -330,14 +401,9 @@ impl SessionDriver {
 
     /// The buffer to read into (empty when not reading) and the bytes waiting to be written.
     pub fn io_buffers(&mut self) -> (&mut [u8], &[u8]) {
-        let want = if self.wants_read() {
-            let hint = self.session.bytes_wanted().unwrap_or(0);
-            hint.saturating_sub(self.rbuf.len()).max(READ_CHUNK)
-        } else {
-            0
-        };
-        let read: &mut [u8] = if want > 0 {
-            self.rbuf.spare(want)
+        // Sized by what was received, never by the frame size a peer declared.
+        let read: &mut [u8] = if self.wants_read() {
+            self.rbuf.spare()
         } else {
             &mut []
         };
@@ -437,11 +503,120 @@ mod tests {
     #[test]
     fn read_buffer_keeps_unread_bytes_across_growth() {
         let mut b = ReadBuffer::default();
-        b.spare(4).get_mut(..4).unwrap().copy_from_slice(b"abcd");
+        b.spare().get_mut(..4).unwrap().copy_from_slice(b"abcd");
         b.filled(4);
         b.consume(1);
-        let s = b.spare(100);
-        assert!(s.len() >= 100);
-        assert_eq!(b.data_mut(), b"bcd");
+        for _ in 0..20 {
+            let n = b.spare().len();
+            assert!(n >= MIN_READ_CHUNK / 2);
+            b.filled(n);
+        }
+        assert_eq!(b.data_mut().get(..3).unwrap(), b"bcd");
+        b.consume(b.len() - 2);
+        b.shrink();
+        assert_eq!(b.len(), 2);
+        assert!(b.capacity() <= 2 + READ_CHUNK, "{}", b.capacity());
+    }
+
+    #[test]
+    fn an_idle_buffer_is_small() {
+        let mut b = ReadBuffer::default();
+        assert_eq!(b.capacity(), 0);
+        assert!(b.spare().len() <= MIN_READ_CHUNK);
+        b.filled(300);
+        b.consume(300);
+        b.shrink();
+        assert!(b.capacity() <= MIN_READ_CHUNK, "{}", b.capacity());
+    }
+
+    #[test]
+    fn a_trickled_large_frame_grows_the_buffer_only_with_its_bytes() {
+        // 16 MiB declared, 1 KiB per read: nothing is consumed while the body accumulates.
+        let mut b = ReadBuffer::default();
+        for i in 0..2048 {
+            let s = b.spare();
+            let n = s.len().min(1024);
+            s.get_mut(..n).unwrap().fill(i as u8);
+            b.filled(n);
+            assert!(
+                b.capacity() <= b.len() + READ_CHUNK,
+                "capacity {} with {} buffered",
+                b.capacity(),
+                b.len()
+            );
+        }
+        assert_eq!(b.len(), 2 << 20);
+    }
+
+    #[test]
+    fn a_consumed_large_frame_releases_its_memory() {
+        let mut b = ReadBuffer::default();
+        while b.len() < 4 << 20 {
+            let n = b.spare().len();
+            b.filled(n);
+        }
+        assert!(b.capacity() <= b.len() + READ_CHUNK);
+        // The frame is consumed but for the first bytes of the next one.
+        b.consume(b.len() - 100);
+        b.shrink();
+        assert_eq!(b.len(), 100);
+        assert!(b.capacity() <= 100 + READ_CHUNK, "{}", b.capacity());
+        // Then the traffic calms down: one small read brings it back to a few KiB.
+        b.consume(100);
+        b.spare();
+        b.filled(60);
+        b.consume(60);
+        b.shrink();
+        assert!(b.capacity() <= MIN_READ_CHUNK, "{}", b.capacity());
+    }
+
+    #[test]
+    fn a_stream_of_full_reads_does_not_reallocate_on_every_read() {
+        let mut b = ReadBuffer::default();
+        let mut reallocs = 0;
+        let mut last_cap = 0;
+        for _ in 0..1000 {
+            let n = b.spare().len();
+            b.filled(n);
+            // The session consumes all but a partial frame of 700 bytes.
+            b.consume(b.len().saturating_sub(700));
+            b.shrink();
+            if b.capacity() != last_cap {
+                reallocs += 1;
+                last_cap = b.capacity();
+            }
+        }
+        assert!(reallocs < 10, "{reallocs} reallocations");
+        assert!(b.spare().len() >= READ_CHUNK / 2, "reads stay large");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn capacity_follows_bytes_received(
+            ops in proptest::collection::vec((0usize..=READ_CHUNK, 0usize..=READ_CHUNK), 1..200)
+        ) {
+            let mut b = ReadBuffer::default();
+            let mut model: Vec<u8> = Vec::new();
+            let mut next = 0u8;
+            for (read, eat) in ops {
+                let before = b.capacity();
+                let s = b.spare();
+                let n = read.min(s.len());
+                s.get_mut(..n).unwrap().fill(next);
+                model.extend(std::iter::repeat_n(next, n));
+                next = next.wrapping_add(1);
+                b.filled(n);
+                // Growth leaves at most one chunk of free space beyond the unread bytes.
+                proptest::prop_assert!(
+                    b.capacity() == before || b.capacity() <= b.len() + READ_CHUNK
+                );
+                let eat = eat.min(b.len());
+                b.consume(eat);
+                model.drain(..eat);
+                b.shrink();
+                proptest::prop_assert!(b.capacity() <= 2 * (b.len() + READ_CHUNK));
+                proptest::prop_assert_eq!(b.data_mut(), &model[..]);
+            }
+        }
     }
 }

@@ -71,6 +71,8 @@ pub struct PeerStats {
     pub inbound_admitted: u64,
     /// Inbound connections refused before their handshake.
     pub inbound_refused: u64,
+    /// Of those, refused because their source held its share of pending handshakes.
+    pub inbound_refused_source_share: u64,
     /// Inbound handshakes never reported and reclaimed at their deadline.
     pub inbound_reclaimed: u64,
     /// Authenticated sessions refused.

@@ -4,7 +4,7 @@
 //! the end of a session. Checks follow go-ethereum's `checkInboundConn` and
 //! `postHandshakeChecks`.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use crate::netutil::is_lan;
@@ -16,6 +16,7 @@ use super::error::AdmissionError;
 use super::expiring::deadline;
 use super::ratelimit::PeerRates;
 use super::reputation::ReputationChange;
+use super::source::pending_source;
 use super::{canonical, Connected, PeerManager};
 
 /// Proof that an inbound connection holds a pending-handshake slot. Release it with
@@ -37,7 +38,8 @@ impl InboundTicket {
 
 impl PeerManager {
     /// A TCP connection from `remote` was accepted: may its handshake start? Refused when
-    /// shutting down, when too many handshakes are pending, when the IP is outside
+    /// shutting down, when too many handshakes are pending (in all, or from the source of
+    /// `remote`: [`pending_source`](super::pending_source)), when the IP is outside
     /// netrestrict or banned, or when the (non-LAN) IP connected within the throttle time.
     pub fn admit_inbound(
         &mut self,
@@ -48,7 +50,12 @@ impl PeerManager {
         let verdict = self.check_inbound(now, canonical(remote));
         match verdict {
             Ok(_) => self.stats.inbound_admitted += 1,
-            Err(_) => self.stats.inbound_refused += 1,
+            Err(e) => {
+                self.stats.inbound_refused += 1;
+                if e == AdmissionError::TooManyPendingFromSource {
+                    self.stats.inbound_refused_source_share += 1;
+                }
+            }
         }
         verdict
     }
@@ -65,6 +72,14 @@ impl PeerManager {
             && !self.pending_inbound.contains_key(&remote)
         {
             return Err(AdmissionError::TooManyPending);
+        }
+        // One source may not hold every pending slot (idle connections from one address
+        // would keep everyone else out until they time out). Loopback and the LAN are not
+        // exempt here, unlike the throttle below.
+        if self.pending_inbound_from(remote.ip()) >= self.cfg.max_pending_inbound_per_source
+            && !self.pending_inbound.contains_key(&remote)
+        {
+            return Err(AdmissionError::TooManyPendingFromSource);
         }
         let ip = remote.ip();
         if !self.cfg.allows_ip(ip) {
@@ -84,6 +99,16 @@ impl PeerManager {
         self.pending_inbound
             .insert(remote, deadline(now, self.cfg.pending_inbound_timeout));
         Ok(InboundTicket { remote })
+    }
+
+    /// Inbound handshakes pending from the source of `ip` (see
+    /// [`pending_source`](super::pending_source)).
+    pub fn pending_inbound_from(&self, ip: IpAddr) -> usize {
+        let source = pending_source(ip);
+        self.pending_inbound
+            .keys()
+            .filter(|a| pending_source(a.ip()) == source)
+            .count()
     }
 
     /// The handshake of an admitted inbound connection failed: its pending slot is free.
@@ -295,6 +320,95 @@ mod tests {
         assert_eq!(pm.pending_inbound_count(), 1);
         pm.on_inbound_failed(now, c);
         assert_eq!(pm.pending_inbound_count(), 0);
+    }
+
+    #[test]
+    fn one_loopback_address_cannot_hold_every_pending_slot() {
+        let now = t0();
+        let mut pm = manager(PeerManagerConfig::default(), now);
+        let local = |port| SocketAddr::from(([127, 0, 0, 1], port));
+        // go-ethereum's devp2p suite opens several connections at once from 127.0.0.1.
+        let mut held: Vec<_> = (0..MAX_PENDING_INBOUND_PER_SOURCE as u16)
+            .map(|i| pm.admit_inbound(now, local(4000 + i)).unwrap())
+            .collect();
+        assert!(held.len() >= 8, "devp2p needs 8 from one address");
+        assert_eq!(pm.pending_inbound_from(local(1).ip()), held.len());
+        let refused = pm.admit_inbound(now, local(5000));
+        assert_eq!(refused, Err(AdmissionError::TooManyPendingFromSource));
+        assert_eq!(
+            refused.unwrap_err().reason(),
+            crate::p2p::DisconnectReason::TooManyPeers
+        );
+        // Newcomers from elsewhere (public, another LAN host, another loopback address).
+        let other = SocketAddr::from(([127, 0, 0, 2], 4000));
+        for remote in [public(1), lan(1), other] {
+            assert!(pm.admit_inbound(now, remote).is_ok(), "{remote}");
+        }
+        let stats = pm.stats();
+        assert_eq!(stats.inbound_refused_source_share, 1);
+        assert_eq!(stats.inbound_refused, 1);
+        // A slot of the source freed is the source's again.
+        pm.on_inbound_failed(now, held.pop().unwrap());
+        assert!(pm.admit_inbound(now, local(5001)).is_ok());
+    }
+
+    #[test]
+    fn a_public_subnet_is_one_source() {
+        let now = t0();
+        let cfg = PeerManagerConfig {
+            max_pending_inbound: 50,
+            max_pending_inbound_per_source: 3,
+            ..PeerManagerConfig::default()
+        };
+        let mut pm = manager(cfg, now);
+        // Distinct IPs of one /24 pass the per-IP throttle but share one source.
+        for host in 1..=3 {
+            let t = pm.admit_inbound(now, SocketAddr::from(([9, 9, 9, host], 30303)));
+            assert!(t.is_ok());
+        }
+        assert_eq!(
+            pm.admit_inbound(now, SocketAddr::from(([9, 9, 9, 200], 30303))),
+            Err(AdmissionError::TooManyPendingFromSource)
+        );
+        assert!(pm
+            .admit_inbound(now, SocketAddr::from(([9, 9, 10, 1], 30303)))
+            .is_ok());
+        // IPv6: one /64.
+        let v6 = |s: &str| SocketAddr::new(s.parse().unwrap(), 30303);
+        for host in ["2a00:1::1", "2a00:1::2", "2a00:1::3"] {
+            assert!(pm.admit_inbound(now, v6(host)).is_ok());
+        }
+        assert_eq!(
+            pm.admit_inbound(now, v6("2a00:1::ffff:1")),
+            Err(AdmissionError::TooManyPendingFromSource)
+        );
+        assert!(pm.admit_inbound(now, v6("2a00:1:0:1::1")).is_ok());
+        assert_eq!(pm.stats().inbound_refused_source_share, 2);
+        // Once the pending handshakes are reclaimed, the refused IP gets in well within the
+        // throttle time: a refusal is not a connection for the throttle.
+        let later = now + PENDING_INBOUND_TIMEOUT;
+        assert!(later < now + INBOUND_THROTTLE);
+        assert!(pm
+            .admit_inbound(later, SocketAddr::from(([9, 9, 9, 200], 30303)))
+            .is_ok());
+    }
+
+    #[test]
+    fn a_flood_from_one_address_leaves_room_for_others() {
+        // 300 idle connections from one LAN address, 50 pending slots.
+        let now = t0();
+        let mut pm = manager(PeerManagerConfig::default(), now);
+        let flood = |port| SocketAddr::from(([10, 0, 0, 66], port));
+        let admitted = (0..300)
+            .filter_map(|p| pm.admit_inbound(now, flood(1000 + p)).ok())
+            .count();
+        assert_eq!(admitted, MAX_PENDING_INBOUND_PER_SOURCE);
+        for n in 1..=10 {
+            assert!(
+                pm.admit_inbound(now, public(n * 256)).is_ok(),
+                "newcomer {n}"
+            );
+        }
     }
 
     #[test]

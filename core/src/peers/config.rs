@@ -19,6 +19,14 @@ pub const DIAL_RATIO: usize = 3;
 /// Default cap on inbound connections still in their handshake (go-ethereum
 /// `defaultMaxPendingPeers`).
 pub const MAX_PENDING_INBOUND: usize = 50;
+/// Default cap on inbound handshakes pending from one source (an address on the LAN, a /24
+/// or /64 elsewhere: [`pending_source`](super::pending_source)), so one source cannot hold
+/// every pending slot. go-ethereum has no such cap (its `defaultMaxPendingPeers` slots are
+/// one pool); 8 leaves the default 50 slots to at least 7 sources, and is the least that
+/// keeps go-ethereum's devp2p conformance suite working from one loopback address
+/// (`cmd/devp2p/internal/ethtest`: its handshake tests hold up to 5 connections at once, the
+/// large-tx and blob tests 3-4), with some headroom.
+pub const MAX_PENDING_INBOUND_PER_SOURCE: usize = 8;
 /// Minimum time between two inbound connections from one non-LAN IP (go-ethereum
 /// `inboundThrottleTime`).
 pub const INBOUND_THROTTLE: Duration = Duration::from_secs(30);
@@ -45,6 +53,9 @@ pub struct PeerManagerConfig {
     pub no_dial: bool,
     /// Most inbound connections in their handshake at once.
     pub max_pending_inbound: usize,
+    /// Most inbound connections in their handshake at once from one source (see
+    /// [`pending_source`](super::pending_source)); loopback and the LAN included.
+    pub max_pending_inbound_per_source: usize,
     /// Minimum time between two inbound connections from one non-LAN IP.
     pub inbound_throttle: Duration,
     /// Safety-net deadline of an unreported inbound handshake.
@@ -76,6 +87,7 @@ impl Default for PeerManagerConfig {
             dial_ratio: DIAL_RATIO,
             no_dial: false,
             max_pending_inbound: MAX_PENDING_INBOUND,
+            max_pending_inbound_per_source: MAX_PENDING_INBOUND_PER_SOURCE,
             inbound_throttle: INBOUND_THROTTLE,
             pending_inbound_timeout: PENDING_INBOUND_TIMEOUT,
             max_inbound_history: MAX_INBOUND_HISTORY,

@@ -12,6 +12,10 @@ pub enum AdmissionError {
     /// Too many inbound connections are still in their handshake.
     #[error("too many pending inbound handshakes")]
     TooManyPending,
+    /// Too many inbound connections from this source (IP on the LAN, /24 or /64 elsewhere)
+    /// are still in their handshake.
+    #[error("too many pending inbound handshakes from this source")]
+    TooManyPendingFromSource,
     /// This IP connected less than the throttle time ago (go-ethereum "too many attempts").
     #[error("too many connection attempts from this IP")]
     Throttled,
@@ -58,9 +62,12 @@ impl AdmissionError {
     pub fn reason(self) -> DisconnectReason {
         use AdmissionError::*;
         match self {
-            TooManyPending | Throttled | TooManyPeers | TooManyInbound | TooManyOutbound => {
-                DisconnectReason::TooManyPeers
-            }
+            TooManyPending
+            | TooManyPendingFromSource
+            | Throttled
+            | TooManyPeers
+            | TooManyInbound
+            | TooManyOutbound => DisconnectReason::TooManyPeers,
             NotAllowed | BannedIp | BannedPeer | NotConnected => DisconnectReason::Requested,
             SelfConnection => DisconnectReason::SelfConnection,
             AlreadyConnected => DisconnectReason::AlreadyConnected,
@@ -109,6 +116,10 @@ mod tests {
     fn refusals_map_to_wire_reasons() {
         assert_eq!(
             DisconnectReason::from(AdmissionError::TooManyInbound),
+            DisconnectReason::TooManyPeers
+        );
+        assert_eq!(
+            AdmissionError::TooManyPendingFromSource.reason(),
             DisconnectReason::TooManyPeers
         );
         assert_eq!(

@@ -8,6 +8,7 @@
 //! - `backoff.rs`: cool-downs after failures ([`BackoffKind`], [`DialFailure`]).
 //! - `reputation.rs`: scores, weights and decay ([`ReputationChange`]).
 //! - `bans.rs`: bans by id and IP, persistable as [`Ban`] records.
+//! - `source.rs`: which inbound connections count as one source ([`pending_source`]).
 //! - `ratelimit.rs`: per-peer and per-protocol message budgets ([`RateVerdict`]).
 //! - `commands.rs`: static/trusted peers, reports, bans, shutdown.
 //! - `action.rs`: [`PeerAction`] and the getters' types; `error.rs`: refusals.
@@ -23,6 +24,7 @@ mod error;
 mod expiring;
 mod ratelimit;
 mod reputation;
+mod source;
 #[cfg(test)]
 mod testutil;
 
@@ -39,7 +41,8 @@ pub use backoff::{
 pub use bans::{Ban, BanConfig, BanReason, BanTarget, BAN_DURATION, MAX_BANS, SHORT_BAN_DURATION};
 pub use config::{
     PeerManagerConfig, DIAL_RATIO, INBOUND_THROTTLE, MAX_INBOUND_HISTORY, MAX_PEERS,
-    MAX_PENDING_INBOUND, MAX_STATIC_PEERS, MAX_TRUSTED_PEERS, PENDING_INBOUND_TIMEOUT,
+    MAX_PENDING_INBOUND, MAX_PENDING_INBOUND_PER_SOURCE, MAX_STATIC_PEERS, MAX_TRUSTED_PEERS,
+    PENDING_INBOUND_TIMEOUT,
 };
 pub use dial::{
     DialConfig, StaticPeer, DIAL_HISTORY, DIAL_TIMEOUT, MAX_CANDIDATES, MAX_CONCURRENT_DIALS,
@@ -53,6 +56,7 @@ pub use reputation::{
     ReputationChange, ReputationConfig, ReputationWeights, BAN_THRESHOLD, DECAY_INTERVAL,
     DECAY_PERCENT, MAX_REPUTATION_ENTRIES, REPUTATION_UNIT,
 };
+pub use source::{pending_source, SOURCE_PREFIX_V4_BITS, SOURCE_PREFIX_V6_BITS};
 
 use crate::discv4::packet::NodeRecord;
 use crate::p2p::DisconnectReason;

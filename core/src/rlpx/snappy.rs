@@ -35,8 +35,10 @@ pub fn compress(input: &[u8], out: &mut Vec<u8>) {
     out.truncate(start + written);
 }
 
-/// Decompresses `input` whose decoded length must not exceed `max_len`.
-pub fn decompress(input: &[u8], max_len: usize) -> Result<Vec<u8>, SnappyError> {
+/// The decoded length `input` declares in its snappy header, refused when it exceeds
+/// `max_len` or when the header is not valid snappy. Nothing is decompressed, so this is
+/// cheap enough to run on every incoming message before looking at its code.
+pub fn decoded_len(input: &[u8], max_len: usize) -> Result<usize, SnappyError> {
     if input.is_empty() {
         // Not even a length header (snap reports 0 for this; it is not valid snappy).
         return Err(SnappyError::Corrupt);
@@ -52,6 +54,12 @@ pub fn decompress(input: &[u8], max_len: usize) -> Result<Vec<u8>, SnappyError> 
     if len > max_len {
         return Err(SnappyError::TooLarge { len, max: max_len });
     }
+    Ok(len)
+}
+
+/// Decompresses `input` whose decoded length must not exceed `max_len`.
+pub fn decompress(input: &[u8], max_len: usize) -> Result<Vec<u8>, SnappyError> {
+    let len = decoded_len(input, max_len)?;
     let mut buf = vec![0u8; len];
     let n = snap::raw::Decoder::new()
         .decompress(input, &mut buf)
@@ -134,6 +142,23 @@ mod tests {
                 max: 1 << 24
             })
         );
+    }
+
+    #[test]
+    fn decoded_len_reads_the_header_only() {
+        // 4 GiB - 1 declared, no body at all: the header alone decides.
+        let input = [0xff, 0xff, 0xff, 0xff, 0x0f];
+        assert_eq!(
+            decoded_len(&input, (1 << 24) - 1),
+            Err(SnappyError::TooLarge {
+                len: 0xffff_ffff,
+                max: (1 << 24) - 1
+            })
+        );
+        // A valid header with a truncated body is accepted by the header check.
+        assert_eq!(decoded_len(b"\x05\x10hel", 100), Ok(5));
+        assert_eq!(decoded_len(&[], 100), Err(SnappyError::Corrupt));
+        assert_eq!(decoded_len(&[0x80], 100), Err(SnappyError::Corrupt));
     }
 
     #[test]

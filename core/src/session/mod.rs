@@ -237,7 +237,9 @@ impl Session {
     }
 
     /// How many more bytes the session needs before it can make progress, if it knows
-    /// (the rest of a frame whose header was read). Drivers may use it to size reads.
+    /// (the rest of a frame whose header was read). It is the peer's claim, not bytes
+    /// received: drivers must not allocate by it (core's driver grows its read buffer with
+    /// the bytes that actually arrive).
     pub fn bytes_wanted(&self) -> Option<usize> {
         self.pending_frame.map(frame::body_len)
     }
@@ -584,20 +586,14 @@ impl Session {
     }
 
     fn on_active_message(&mut self, now: Instant, id: u64, payload: &[u8]) {
+        let payload = match self.decode_payload(id, payload) {
+            Ok(p) => p,
+            Err(e) => return self.fail(now, e.into()),
+        };
         match id {
             HELLO_ID => self.fail(now, SessionError::UnexpectedMessage(id)),
             DISCONNECT_ID => {
-                // Some peers send Disconnect uncompressed even with snappy on: fall back to
-                // the raw bytes when they are not valid snappy.
-                let reason = if self.snappy {
-                    match snappy::decompress(payload, MAX_DISCONNECT_BYTES) {
-                        Ok(p) => DisconnectReason::decode(&p),
-                        Err(_) => DisconnectReason::decode(payload),
-                    }
-                } else {
-                    DisconnectReason::decode(payload)
-                };
-                self.finish(CloseReason::Remote(reason));
+                self.finish(CloseReason::Remote(DisconnectReason::decode(&payload)));
             }
             PING_ID => self.enqueue(PONG_ID, EMPTY_LIST.to_vec(), self.snappy),
             PONG_ID => {
@@ -613,21 +609,43 @@ impl Session {
                 let Some((cap, rel)) = self.caps.route(id) else {
                     return self.fail(now, SessionError::BadMessageId(id));
                 };
-                let payload = if self.snappy {
-                    match snappy::decompress(payload, self.cfg.max_message_bytes) {
-                        Ok(p) => p,
-                        Err(e) => return self.fail(now, e.into()),
-                    }
-                } else {
-                    payload.to_vec()
-                };
                 self.events.push_back(SessionEvent::Message {
                     cap,
                     msg_id: rel,
-                    payload,
+                    payload: payload.into_owned(),
                 });
             }
         }
+    }
+
+    /// The payload of an active-phase message as the protocol sees it. With snappy on, every
+    /// message — Ping, Pong, Disconnect and reserved ids included — has its declared decoded
+    /// size checked against the message limit before its code is looked at, and is
+    /// decompressed, as go-ethereum's rlpx reader does (`Conn.Read`: a size over the limit
+    /// or invalid snappy is a read error that ends the connection).
+    ///
+    /// The one leniency: a Disconnect whose declared size is within the limit but which is
+    /// not valid snappy is read as raw bytes, since some clients send it uncompressed (a bare
+    /// reason integer); the peer is leaving either way.
+    fn decode_payload<'a>(
+        &self,
+        id: u64,
+        payload: &'a [u8],
+    ) -> Result<std::borrow::Cow<'a, [u8]>, snappy::SnappyError> {
+        use std::borrow::Cow;
+        if !self.snappy {
+            return Ok(Cow::Borrowed(payload));
+        }
+        let max = self.cfg.max_message_bytes;
+        if id == DISCONNECT_ID {
+            return match snappy::decoded_len(payload, max) {
+                Err(e @ snappy::SnappyError::TooLarge { .. }) => Err(e),
+                Err(_) => Ok(Cow::Borrowed(payload)),
+                Ok(_) => Ok(snappy::decompress(payload, MAX_DISCONNECT_BYTES)
+                    .map_or(Cow::Borrowed(payload), Cow::Owned)),
+            };
+        }
+        snappy::decompress(payload, max).map(Cow::Owned)
     }
 
     fn send_ping(&mut self, now: Instant) {
