@@ -37,6 +37,17 @@ impl AdminBackend for Fake {
     fn listening(&self) -> bool {
         false
     }
+    fn discovery_nodes(&self) -> Value {
+        json!([])
+    }
+    fn send_raw_transaction(&self, raw: Vec<u8>) -> Result<[u8; 32], String> {
+        // The dispatcher bounds the decoded argument.
+        assert!(raw.len() <= 5 * 1024 * 1024);
+        Err("refused".into())
+    }
+    fn pooled_transaction(&self, _: [u8; 32]) -> Value {
+        Value::Null
+    }
 }
 
 fn check_response(v: &Value) {
