@@ -74,6 +74,9 @@ options:
   --keep-status-timeout    keep ethereumjs's 5 s "no eth Status" disconnect (reason 11)
   --send-status            send an eth Status (mainnet genesis) after hello
   --network-id N           custom chain: mainnet genesis and forks under network/chain id N
+  --genesis-hash HEX       with --network-id: the chain's genesis hash instead of mainnet's
+  --fork-hash HEX          with --genesis-hash: every fork through London at block 0 under
+                           this EIP-2124 fork hash (announced, and required of the peer)
   --announce-tx HEX        after Status, announce this raw (typed) tx and serve it on request
   --fetch-announced        request announced txs; report them as {"event":"pooled_txs"}
   --get-headers            after Status, ask for block 0's header; report {"event":"block_headers"}
@@ -106,6 +109,8 @@ function parseArgs(argv) {
     'exit-after',
     'timeout-ms',
     'network-id',
+    'genesis-hash',
+    'fork-hash',
     'announce-tx',
   ])
   const o = { mode }
@@ -153,6 +158,8 @@ function parseArgs(argv) {
     keepStatusTimeout: o['keep-status-timeout'] === true,
     sendStatus: o['send-status'] === true,
     networkId: int('network-id', 0),
+    genesisHash: o['genesis-hash'] === undefined ? undefined : fromHex(o['genesis-hash'], 32, '--genesis-hash'),
+    forkHash: o['fork-hash'] === undefined ? undefined : fromHex(o['fork-hash'], 4, '--fork-hash'),
     announceTx: o['announce-tx'] === undefined ? undefined : Uint8Array.from(Buffer.from(String(o['announce-tx']).replace(/^0x/, ''), 'hex')),
     fetchAnnounced: o['fetch-announced'] === true,
     getHeaders: o['get-headers'] === true,
@@ -391,10 +398,28 @@ const MAINNET_GENESIS = Uint8Array.from(
 
 // ETH >= 64 derives its fork id from it; --network-id keeps mainnet's genesis and forks
 // under another id (ethereumjs sends the chain id as the network id).
+// With --fork-hash the chain has every fork through London at block 0 and that EIP-2124
+// fork hash (ethereumjs accepts only fork hashes its Common lists).
+const LONDON_AT_ZERO = ['chainstart', 'homestead', 'tangerineWhistle', 'spuriousDragon',
+  'byzantium', 'constantinople', 'petersburg', 'istanbul', 'muirGlacier', 'berlin', 'london']
 const common =
-  cfg.networkId > 0
-    ? createCustomCommon({ chainId: cfg.networkId, networkId: cfg.networkId }, Mainnet)
-    : new Common({ chain: Mainnet })
+  cfg.forkHash !== undefined
+    ? createCustomCommon(
+        {
+          chainId: cfg.networkId,
+          networkId: cfg.networkId,
+          hardforks: LONDON_AT_ZERO.map((name) => ({
+            name,
+            block: 0,
+            forkHash: `0x${Buffer.from(cfg.forkHash).toString('hex')}`,
+          })),
+        },
+        Mainnet,
+        { hardfork: 'london' },
+      )
+    : cfg.networkId > 0
+      ? createCustomCommon({ chainId: cfg.networkId, networkId: cfg.networkId }, Mainnet)
+      : new Common({ chain: Mainnet })
 let rlpx
 try {
   rlpx = new RLPx(cfg.key, {
@@ -477,7 +502,8 @@ rlpx.events.on('peer:added', (peer) => {
     })
     if (cfg.sendStatus && proto instanceof ETH) {
       try {
-        proto.sendStatus({ td: Uint8Array.from([1]), bestHash: MAINNET_GENESIS, genesisHash: MAINNET_GENESIS })
+        const genesis = cfg.genesisHash ?? MAINNET_GENESIS
+        proto.sendStatus({ td: Uint8Array.from([1]), bestHash: genesis, genesisHash: genesis })
         emit({ event: 'eth_status_sent', id: remoteIdHex(peer), version: proto.getVersion() })
       } catch (e) {
         emit({ event: 'error', id: remoteIdHex(peer), message: `sendStatus: ${e?.message ?? e}` })

@@ -168,16 +168,21 @@ fn a_wrong_network_id_ends_the_session_with_a_subprotocol_error() {
     node.shutdown();
 }
 
-/// Mainnet's genesis and fork schedule under chain and network id 4242: the chain
-/// ethereumjs builds with `createCustomCommon({chainId: 4242}, Mainnet)`. It keeps mainnet's
-/// genesis hash, which no small genesis.json can reproduce (mainnet's allocation is large),
-/// so it is built in code rather than loaded with `--chain`.
-fn custom_4242_chain() -> ChainSpec {
-    let mut spec = ChainSpec::mainnet();
-    spec.name = "custom-4242".into();
-    spec.network_id = 4242;
-    spec.chain_id = 4242;
-    spec
+/// Chain 4242 as a go-ethereum genesis.json: every block fork through London at block 0 and
+/// a 30M gas limit, so EIP-1559 transfers are valid at its genesis (at mainnet's genesis, with
+/// its 5000 gas limit and no fork active, no transaction is).
+const CUSTOM_4242_GENESIS: &str = r#"{
+  "config": { "chainId": 4242, "homesteadBlock": 0, "eip150Block": 0, "eip155Block": 0,
+    "eip158Block": 0, "byzantiumBlock": 0, "constantinopleBlock": 0, "petersburgBlock": 0,
+    "istanbulBlock": 0, "berlinBlock": 0, "londonBlock": 0 },
+  "nonce": "0x0", "timestamp": "0x0", "extraData": "0x", "gasLimit": "0x1c9c380",
+  "difficulty": "0x1", "alloc": {}
+}"#;
+
+fn custom_4242_chain(dir: &std::path::Path) -> ChainSpec {
+    let path = dir.join("genesis-4242.json");
+    std::fs::write(&path, CUSTOM_4242_GENESIS).unwrap();
+    paxeer_p2p_node::eth::spec::load_chain(Some(path.to_str().unwrap())).unwrap()
 }
 
 #[test]
@@ -190,11 +195,23 @@ fn transactions_and_headers_flow_both_ways_with_ethereumjs_on_a_custom_chain() {
     cfg.key = KeySource::Hex(key_hex(OURS));
     cfg.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     cfg.discovery_port = None;
-    cfg.chain = custom_4242_chain();
+    cfg.chain = custom_4242_chain(dir.path());
     assert_eq!(cfg.chain.network_id, 4242);
     let rt = Rt::new(RuntimeKind::Tokio).unwrap();
     let node = start_node(&cfg, &rt, Vec::new()).unwrap();
     let eth = node.eth;
+    // ethereumjs's Common knows no such chain: it is given the genesis hash and fork hash.
+    let fork_hash = node
+        .host
+        .call(move |d, _| {
+            d.host()
+                .protocol::<EthProtocol>(eth)
+                .map(|e| e.node_info().fork_id.hash)
+        })
+        .unwrap()
+        .unwrap();
+    let genesis_hex = hex::encode(cfg.chain.genesis_hash);
+    let fork_hex = hex::encode(fork_hash);
 
     // Ours: in the pool before ethereumjs connects, so it is announced on connect.
     let signer = paxeer_p2p_node::daemon::test_key();
@@ -231,6 +248,10 @@ fn transactions_and_headers_flow_both_ways_with_ethereumjs_on_a_custom_chain() {
             "--send-status",
             "--network-id",
             "4242",
+            "--genesis-hash",
+            &genesis_hex,
+            "--fork-hash",
+            &fork_hex,
             "--announce-tx",
             &raw,
             "--fetch-announced",
