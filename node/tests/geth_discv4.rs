@@ -49,7 +49,13 @@ fn discv4_suite(runtime: &str) {
     .map(|s| s.to_string())
     .collect();
     let results = run_devp2p(&args, Duration::from_secs(120));
-    check_suite(&format!("discv4-{runtime}"), &results, &DISCV4_TESTS, &[]);
+    check_suite(
+        &format!("discv4-{runtime}"),
+        &results,
+        &DISCV4_TESTS,
+        &[],
+        &[],
+    );
 }
 
 #[test]

@@ -166,6 +166,10 @@ fn eth_suite(runtime: &str) {
         &results,
         &ETH69_TESTS,
         &NEEDS_LATER_ETH,
+        &[NotRun {
+            name: "GetLargeReceipts",
+            why: "returns at once below eth/70, so this pass says nothing yet: issue 11",
+        }],
     );
     assert!(
         engine.calls.load(std::sync::atomic::Ordering::SeqCst) > 0,

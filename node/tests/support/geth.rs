@@ -168,14 +168,22 @@ pub struct NotRun {
 }
 
 /// Checks a suite's results: every expected test ran and passed. Writes the results (with
-/// the tests deliberately not run) to `target/conformance/<label>.json` for
-/// `scripts/conformance.sh`, then fails the test naming every failure.
-pub fn check_suite(label: &str, results: &[SubTest], expected: &[&str], not_run: &[NotRun]) {
+/// the tests deliberately not run, and `notes` on tests whose pass says less than it
+/// seems) to `target/conformance/<label>.json` for `scripts/conformance.sh`, then fails the
+/// test naming every failure.
+pub fn check_suite(
+    label: &str,
+    results: &[SubTest],
+    expected: &[&str],
+    not_run: &[NotRun],
+    notes: &[NotRun],
+) {
     let mut report = Vec::new();
     for r in results {
+        let note = notes.iter().find(|n| n.name == r.name).map(|n| n.why);
         report.push(
             json!({"test": r.name, "result": if r.passed { "pass" } else { "fail" },
-            "duration": r.duration, "log": r.log}),
+            "duration": r.duration, "log": r.log, "why": note}),
         );
     }
     for n in not_run {
