@@ -61,15 +61,19 @@ pub fn run(
     chain_id: u64,
     limit: Duration,
 ) -> Value {
-    let key: SecretKey = crate::keyfile::generate();
+    // One sender per node, its nonces in order: a pool propagates only what is executable,
+    // so one sender spread over the nodes would leave every node a nonce gap to wait out.
+    let keys: Vec<SecretKey> = nodes.iter().map(|_| crate::keyfile::generate()).collect();
     let mut tx_items = Vec::new();
     for i in 0..txs {
-        let Some(node) = nodes.get(i % nodes.len()) else {
+        let (Some(node), Some(key)) = (nodes.get(i % nodes.len()), keys.get(i % nodes.len()))
+        else {
             break;
         };
         // Every fourth transaction carries 5 KiB, so it is announced rather than broadcast.
         let payload = if i % 4 == 3 { 5 * 1024 } else { 64 };
-        let tx = signed_transfer(&key, chain_id, i as u64, payload);
+        let nonce = (i / nodes.len()) as u64;
+        let tx = signed_transfer(key, chain_id, nonce, payload);
         let hash = tx.hash();
         let eth = node.eth;
         let at = Instant::now();
