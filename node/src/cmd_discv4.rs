@@ -483,11 +483,11 @@ async fn listen<N: Net>(
         DiscReply::Snapshot(s) => Some(s.enr.to_text()),
         _ => None,
     };
+    let stop = rt::on_ctrl_c();
     out.emit(
         "listening",
         json!({ "enode": enode.to_string(), "enr": enr, "addr": bound.to_string() }),
     );
-    let stop = rt::ctrl_c();
     futures_lite::pin!(stop);
     loop {
         let next = futures_lite::future::or(async { Some(disc.next_event().await) }, async {

@@ -99,6 +99,7 @@ pub fn run(args: RunArgs, out: Output) -> Result<(), String> {
         Some(addr) => Some(serve_metrics(addr, metrics, node.host.clone(), node.eth)?),
         None => None,
     };
+    let signal = install_signal_handler();
     out.emit(
         "started",
         json!({
@@ -110,7 +111,7 @@ pub fn run(args: RunArgs, out: Output) -> Result<(), String> {
             "metrics": metrics_server.as_ref().map(|s| s.local_addr().to_string()),
         }),
     );
-    wait_for_signal();
+    let _ = signal.recv();
     tracing::info!("shutting down: disconnecting peers");
     out.emit("stopping", json!({}));
     if let Some(s) = http_server {
@@ -152,8 +153,10 @@ fn serve_metrics(
     Ok(server)
 }
 
-/// Blocks until SIGINT or SIGTERM (the `ctrlc` crate's `termination` feature) arrives.
-fn wait_for_signal() {
+/// Installs the SIGINT/SIGTERM handler (the `ctrlc` crate's `termination` feature) before the
+/// node says it started, so a signal sent right after the `started` line is never lost; the
+/// receiver yields once the signal arrives.
+fn install_signal_handler() -> std::sync::mpsc::Receiver<()> {
     let (tx, rx) = std::sync::mpsc::channel::<()>();
     if ctrlc::set_handler(move || {
         let _ = tx.send(());
@@ -162,5 +165,5 @@ fn wait_for_signal() {
     {
         tracing::warn!("could not install the signal handler; stop with SIGKILL");
     }
-    let _ = rx.recv();
+    rx
 }

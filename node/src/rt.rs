@@ -110,18 +110,23 @@ pub async fn timeout<N: Net, T>(d: Duration, fut: impl Future<Output = T>) -> Op
     .await
 }
 
-/// Resolves when the process receives SIGINT (Ctrl-C), on any runtime.
-pub async fn ctrl_c() {
+/// Installs the SIGINT (Ctrl-C) handler at once and returns a future that resolves when the
+/// signal arrives, on any runtime. Call it before announcing the process as ready: a signal
+/// that comes before the handler is installed ends the process with the default action.
+pub fn on_ctrl_c() -> impl Future<Output = ()> {
     let (tx, rx) = async_channel::bounded::<()>(1);
-    if ctrlc::set_handler(move || {
+    let installed = ctrlc::set_handler(move || {
         let _ = tx.try_send(());
     })
-    .is_err()
-    {
-        // A handler is already installed (second call): never resolve from here.
-        futures_lite::future::pending::<()>().await;
+    .is_ok();
+    async move {
+        if installed {
+            let _ = rx.recv().await;
+        } else {
+            // A handler is already installed (second call): never resolve from here.
+            futures_lite::future::pending::<()>().await;
+        }
     }
-    let _ = rx.recv().await;
 }
 
 /// The tokio runtime.
