@@ -243,8 +243,9 @@ impl HeaderChain {
         (self.link(), missing)
     }
 
-    /// Links waiting batches onto the tip in number order, then the anchor.
-    fn link(&mut self) -> Vec<(PeerId, SyncFault)> {
+    /// Links waiting batches onto the tip in number order, then the anchor (at once when the
+    /// anchor is the block right above our head: there is no range to fetch).
+    pub fn link(&mut self) -> Vec<(PeerId, SyncFault)> {
         let mut faults = Vec::new();
         self.trim_batches();
         while let Some(batch) = self.batches.remove(&(self.tip.number + 1)) {

@@ -490,14 +490,23 @@ impl ChainSync {
         if anchor.number <= head.number || chain.header_by_hash(&anchor.hash()).is_some() {
             return;
         }
-        let t = HeaderChain::new(tip, anchor, from);
+        let mut t = HeaderChain::new(tip, anchor, from);
         let (number, hash) = t.target();
+        // An anchor right above our head has nothing below it to fetch: link it now.
+        let faults = t.link();
+        let failed = t.is_failed();
         self.target = Some(t);
         self.events.push_back(SyncEvent::Started {
             number,
             hash,
             peer: from,
         });
+        for (p, f) in faults {
+            self.penalize(p, f);
+        }
+        if failed {
+            self.drop_target();
+        }
     }
 
     /// Asks the most advanced peer whose head we do not know for its head header.

@@ -107,6 +107,26 @@ fn syncs_from_one_peer_in_go_ethereum_sized_batches() {
 }
 
 #[test]
+fn a_head_one_block_above_ours_is_imported_with_no_header_range_to_fetch() {
+    // The anchor is the only missing header: it links at once (CI found the sync stuck here).
+    for ahead_of in [0u64, 5] {
+        let source = ModelChain::build(ahead_of + 1);
+        let mut local = ModelChain::build(ahead_of);
+        let mut sync = ChainSync::new();
+        sync.on_peer(peer(1), source.range());
+        let sources = BTreeMap::from([(peer(1), source.clone())]);
+        let events = run_honest(&mut sync, &mut local, &sources);
+        assert_synced(&local, &source);
+        assert!(events
+            .iter()
+            .any(|e| matches!(e, SyncEvent::Finished { number, .. } if *number == ahead_of + 1)));
+        let s = sync.status();
+        assert_eq!(s.stats.header_requests, 1, "the anchor only");
+        assert!(!s.syncing);
+    }
+}
+
+#[test]
 fn a_peer_at_our_head_or_behind_is_asked_nothing() {
     let source = ModelChain::build(50);
     let mut local = source.clone();
