@@ -82,9 +82,25 @@ def discovery():
               f"({1e9 / clo:,.0f} per second)")
 
 
+def sessions():
+    """Messages per second through one session (tests/benches/session_msgs.rs)."""
+    print(f"## Session messages ({STAT})\n")
+    print("| size | plain TCP | tokio | smol | tokio / plain | smol / tokio |")
+    print("|---|---|---|---|---|---|")
+    for n in (128, 1024):
+        rate = {k: 1e9 / median_ns("session_msgs_" + k, str(n))
+                for k in ("plain_tcp", "tokio", "smol")}
+        print(f"| {n} B | {rate['plain_tcp']:,.0f}/s | {rate['tokio']:,.0f}/s | "
+              f"{rate['smol']:,.0f}/s | {rate['tokio'] / rate['plain_tcp']:.4f} | "
+              f"{rate['smol'] / rate['tokio']:.2f} |")
+    print()
+
+
 def main():
     if have("discv4"):
         discovery()
+    if have("session_msgs_tokio"):
+        sessions()
     if not have("frame"):
         return
     print(f"## Frames ({STAT})\n")
