@@ -9,6 +9,7 @@
 )]
 
 pub mod geth;
+pub mod raw_peer;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
