@@ -50,18 +50,32 @@ pub fn enode_id(enode: &str) -> PeerId {
 }
 
 impl RawPeer {
-    /// Dials `addr` (node `remote`) with key byte `key` (non-zero) offering `caps`.
+    /// Dials `addr` (node `remote`) with the key whose 32 bytes are `key` (non-zero),
+    /// offering `caps`.
     pub fn connect(
         addr: SocketAddr,
         remote: PeerId,
         key: u8,
         caps: Vec<Capability>,
     ) -> io::Result<Self> {
+        Self::connect_with_key(addr, remote, [key, key], caps)
+    }
+
+    /// As [`connect`](Self::connect) with the key `[k0, k1, k0, k0, …]` (`k0` non-zero), for
+    /// more than 255 distinct peers.
+    pub fn connect_with_key(
+        addr: SocketAddr,
+        remote: PeerId,
+        key: [u8; 2],
+        caps: Vec<Capability>,
+    ) -> io::Result<Self> {
         let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10))?;
         stream.set_read_timeout(Some(Duration::from_secs(20)))?;
         stream.set_nodelay(true)?;
-        let sk = secret_key_from_bytes(&[key; 32]).map_err(|e| io::Error::other(e.to_string()))?;
-        let mut rng = MachineRng::new(Seed([key; 32]));
+        let mut bytes = [key[0]; 32];
+        bytes[1] = key[1];
+        let sk = secret_key_from_bytes(&bytes).map_err(|e| io::Error::other(e.to_string()))?;
+        let mut rng = MachineRng::new(Seed(bytes));
         let (state, auth) = AuthSent::new(&sk, &remote, &mut rng).map_err(io::Error::other)?;
         stream.write_all(&auth)?;
         let mut buf = Vec::new();
@@ -91,7 +105,7 @@ impl RawPeer {
         };
         let hello = Hello {
             protocol_version: 5,
-            client_id: format!("raw-peer/{key}"),
+            client_id: format!("raw-peer/{}-{}", key[0], key[1]),
             capabilities: caps,
             listen_port: 0,
             id: peer_id_of(&sk),
@@ -162,6 +176,22 @@ impl RawPeer {
         let (id, payload) = self.read_frame()?;
         let plain = snappy::decompress(&payload, MAX_READ).map_err(io::Error::other)?;
         Ok((id, plain))
+    }
+
+    /// Completes the eth handshake by sending the node's own Status back (same network,
+    /// genesis and fork id, so it is valid): reads up to the node's Status first.
+    pub fn echo_status(&mut self, status_id: u64) -> io::Result<()> {
+        loop {
+            let (id, payload) = self.read_message()?;
+            if id == DISCONNECT {
+                let reason = DisconnectReason::decode(&payload);
+                return Err(io::Error::other(format!("disconnected: {reason:?}")));
+            }
+            if id == status_id {
+                let frame = self.compressed_frame(status_id, &payload);
+                return self.stream.write_all(&frame);
+            }
+        }
     }
 
     /// Reads messages until the node's Disconnect (its reason) or the end of the stream
