@@ -17,6 +17,12 @@
 //!
 //! The `secp256k1/*` benchmarks time each operation alone, so the bound can be cross-checked
 //! as 8·ecdh + 4·derive + sign + recover + 5·parse + 4·keygen.
+//!
+//! Next to go-ethereum's `BenchmarkHandshakeRead` (`p2p/rlpx`, run by
+//! `scripts/bench-vs-geth.sh` in the same run): `handshake/open_auth2` decrypts the EIP-8
+//! "Auth₂" vector as recipient B, as geth's benchmark does (ECIES open of the size-prefixed
+//! packet; the RLP decode is not included), and `handshake/read_auth2` is our whole recipient
+//! step on it (open, decode, static ECDH, recovery of the ephemeral key, secrets, ack).
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -31,10 +37,28 @@ use paxeer_p2p_core::crypto::keys::{
     ecdh_x, generate_secret_key, peer_id_of, public_key_bytes, public_key_from_bytes,
     public_key_from_uncompressed, recover, secp, sign_recoverable,
 };
+use paxeer_p2p_core::crypto::ecies;
 use paxeer_p2p_core::rlpx::handshake::{AuthSent, ExpectAuth};
 use paxeer_p2p_core::rng::MachineRng;
 use paxeer_p2p_core::types::Seed;
 use secp256k1::{PublicKey, SecretKey};
+
+/// Recipient B's static key of the EIP-8 vectors.
+const STATIC_KEY_B: &str = "b71c71a67e1177ad4e901695e1b4b9ee17ae16c6668d313eac2f96dbcda3f291";
+/// EIP-8's "Auth₂" packet (EIP-8 format, version 4, no additional list elements), to B.
+const AUTH2: &str = concat!(
+    "01b304ab7578555167be8154d5cc456f567d5ba302662433674222360f08d5f1534499d3678b513b",
+    "0fca474f3a514b18e75683032eb63fccb16c156dc6eb2c0b1593f0d84ac74f6e475f1b8d56116b84",
+    "9634a8c458705bf83a626ea0384d4d7341aae591fae42ce6bd5c850bfe0b999a694a49bbbaf3ef6c",
+    "da61110601d3b4c02ab6c30437257a6e0117792631a4b47c1d52fc0f8f89caadeb7d02770bf999cc",
+    "147d2df3b62e1ffb2c9d8c125a3984865356266bca11ce7d3a688663a51d82defaa8aad69da39ab6",
+    "d5470e81ec5f2a7a47fb865ff7cca21516f9299a07b1bc63ba56c7a1a892112841ca44b6e0034dee",
+    "70c9adabc15d76a54f443593fafdc3b27af8059703f88928e199cb122362a4b35f62386da7caad09",
+    "c001edaeb5f8a06d2b26fb6cb93c52a9fca51853b68193916982358fe1e5369e249875bb8d0d0ec3",
+    "6f917bc5e1eafd5896d46bd61ff23f1a863a8a8dcd54c7b109b771c8e61ec9c8908c733c0263440e",
+    "2aa067241aaa433f0bb053c7b31a838504b148f570c0ad62837129e547678c5190341e4f1693956c",
+    "3bf7678318e2d5b5340c9e488eefea198576344afbdf66db5f51204a6961a63ce072c8926c",
+);
 
 /// Two static keys: `a` dials `b`.
 struct Keys {
@@ -111,6 +135,20 @@ fn handshake(c: &mut Criterion) {
     });
     g.bench_function("secp256k1_bound", |bench| {
         bench.iter(|| secp256k1_ops(&k, &b_id.0, &a_id.0, &mut rng))
+    });
+    let auth2 = hex::decode(AUTH2).unwrap();
+    let key_b = SecretKey::from_slice(&hex::decode(STATIC_KEY_B).unwrap()).unwrap();
+    g.bench_function("open_auth2", |bench| {
+        bench.iter(|| {
+            let (prefix, packet) = auth2.split_at(2);
+            black_box(ecies::decrypt(&key_b, black_box(packet), prefix).unwrap())
+        })
+    });
+    g.bench_function("read_auth2", |bench| {
+        bench.iter(|| {
+            let recipient = ExpectAuth::new(key_b, &mut rng);
+            black_box(recipient.read_auth(black_box(&auth2), &mut rng).unwrap().unwrap())
+        })
     });
     g.finish();
 

@@ -96,7 +96,40 @@ def sessions():
     print()
 
 
+def geth_ns(name):
+    """Fastest (or median) ns/op of go-ethereum benchmark `name` in target/geth-bench/rlpx.txt."""
+    path = os.path.join(os.path.dirname(ROOT), "geth-bench", "rlpx.txt")
+    runs = []
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if parts and parts[0].split("-")[0] == name and "ns/op" in parts:
+                runs.append(float(parts[parts.index("ns/op") - 1]))
+    runs.sort()
+    return runs[0] if USE_MIN else runs[len(runs) // 2]
+
+
+def against_geth():
+    """go-ethereum's p2p/rlpx benchmarks next to ours (scripts/bench-vs-geth.sh)."""
+    print(f"## Against go-ethereum p2p/rlpx ({STAT})\n")
+    print("| go-ethereum | geth | ours | ours | geth / ours |")
+    print("|---|---|---|---|---|")
+    hs = geth_ns("BenchmarkHandshakeRead")
+    for ours in ("open_auth2", "read_auth2"):
+        ns = median_ns("handshake", ours)
+        print(f"| BenchmarkHandshakeRead | {fmt_time(hs)} | handshake/{ours} | {fmt_time(ns)} "
+              f"| {hs / ns:.2f} |")
+    tp = geth_ns("BenchmarkThroughput")
+    for rt in ("tokio", "smol"):
+        ns = median_ns("session_msgs_" + rt, "1024")
+        print(f"| BenchmarkThroughput (1 KiB) | {fmt_time(tp)} | session_msgs/{rt}/1024 "
+              f"| {fmt_time(ns)} | {tp / ns:.2f} |")
+    print()
+
+
 def main():
+    if os.path.exists(os.path.join(os.path.dirname(ROOT), "geth-bench", "rlpx.txt")):
+        against_geth()
     if have("discv4"):
         discovery()
     if have("session_msgs_tokio"):
