@@ -359,3 +359,64 @@ impl<S: ConnSink> HostAccess for HostDriver<S> {
         HostDriver::local_addr(self, conn)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+
+    use super::*;
+    use crate::crypto::keys::generate_secret_key;
+    use crate::host::{HostBuilder, HostConfig};
+    use crate::rng::MachineRng;
+    use crate::session::SessionConfig;
+    use crate::test_clock::t0;
+    use crate::types::{Seed, WallClock};
+
+    struct NoSink;
+
+    impl ConnSink for NoSink {
+        fn deliver(&self, _: ConnCommand) -> bool {
+            true
+        }
+    }
+
+    fn driver(now: Instant) -> HostDriver<NoSink> {
+        let mut rng = MachineRng::new(Seed([7; 32]));
+        let key = generate_secret_key(&mut rng);
+        let session = SessionConfig::new(key, "test", Vec::new());
+        let clock = WallClock {
+            at: now,
+            unix_secs: 1_700_000_000,
+        };
+        let host =
+            HostBuilder::new(session, HostConfig::default()).build(now, clock, rng.child_seed());
+        HostDriver::new(host)
+    }
+
+    #[test]
+    fn failed_accepts_are_counted_and_pause_the_listener_until_one_succeeds() {
+        let now = t0();
+        let mut d = driver(now);
+        assert_eq!(d.accept_paused_until(now), None);
+        let emfile = io::Error::from_raw_os_error(24);
+        let first = d.on_accept_error(now, &emfile);
+        assert_eq!(first.log, Some(1));
+        assert_eq!(d.accept_paused_until(now), Some(first.until));
+        let second = d.on_accept_error(first.until, &emfile);
+        assert_eq!(second.delay, first.delay * 2);
+        assert_eq!(second.log, None);
+        assert_eq!(d.host().metrics().accept_errors.get("fd_limit"), Some(&2));
+        // The wake-up deadline of the host is not moved by the pause (the runtime waits for
+        // the pause separately), so timers keep firing on time.
+        assert_eq!(d.wake_at(now), d.deadline());
+        let remote = SocketAddr::from(([192, 0, 2, 1], 30303));
+        let local = SocketAddr::from(([127, 0, 0, 1], 30303));
+        let _ = d.on_inbound(second.until, remote, local);
+        assert_eq!(d.accept_paused_until(second.until), None);
+        assert_eq!(
+            d.on_accept_error(second.until, &emfile).delay,
+            first.delay,
+            "a success starts the backoff over"
+        );
+    }
+}
