@@ -67,6 +67,9 @@ pub struct HostMetrics {
     pub serve_attempts: u64,
     /// Inbound connections that ended before admission, by failure class.
     pub serve_errors: BTreeMap<&'static str, u64>,
+    /// Failed `accept` calls on the TCP listener, by
+    /// [`AcceptErrorKind`](crate::driver::accept::AcceptErrorKind) label.
+    pub accept_errors: BTreeMap<&'static str, u64>,
     /// Sessions that reached `Established` with a shared protocol.
     pub handshakes: u64,
     /// Sessions of admitted peers that ended, by devp2p reason name and side.

@@ -27,6 +27,7 @@ use paxeer_p2p_core::peers::{
     RateVerdict, ReputationChange, ReputationConfig,
 };
 use paxeer_p2p_core::rng::MachineRng;
+use paxeer_p2p_core::session::FaultClass;
 use paxeer_p2p_core::types::{Direction, PeerId, Seed, WallClock};
 use proptest::prelude::*;
 
@@ -163,7 +164,7 @@ enum Ev {
     /// Hello of session `gen` done with that many shared capabilities.
     Established(PeerId, u64, usize),
     /// Session `gen` ends.
-    Close(PeerId, u64, DisconnectReason, bool),
+    Close(PeerId, u64, DisconnectReason, Option<FaultClass>),
 }
 
 /// A session the model host holds.
@@ -357,12 +358,20 @@ impl Sim {
                         DisconnectReason::ReadTimeout,
                         DisconnectReason::ClientQuitting,
                     ][usize::from(r) % 6];
-                    // The remote leaves, or our session fails (by_remote = false).
-                    let by_remote = r % 3 != 0;
+                    // The remote leaves, or our session fails with a fault of some class.
+                    let fault = (r % 3 == 0).then(|| {
+                        [
+                            FaultClass::ProtocolBreach,
+                            FaultClass::BadCrypto,
+                            FaultClass::Timeout,
+                            FaultClass::Incompatible,
+                            FaultClass::Local,
+                        ][usize::from(r / 3) % 5]
+                    });
                     let s = self.sessions[&p];
                     self.sessions.get_mut(&p).unwrap().closing = true;
                     let after = Duration::from_millis(self.pick(0, 500));
-                    self.schedule(after, Ev::Close(p, s.gen, reason, by_remote));
+                    self.schedule(after, Ev::Close(p, s.gen, reason, fault));
                 }
             }
             Op::AddStatic(n) => {
@@ -516,7 +525,7 @@ impl Sim {
                 s.closing = true;
                 let gen = s.gen;
                 let after = Duration::from_millis(self.pick(0, 1_000));
-                self.schedule(after, Ev::Close(peer, gen, reason, false));
+                self.schedule(after, Ev::Close(peer, gen, reason, None));
             }
             PeerAction::Banned(ban) => {
                 self.db_bans.insert(ban.target, ban);
@@ -591,14 +600,14 @@ impl Sim {
                     self.sessions.get_mut(&peer).unwrap().closing = true;
                     self.schedule(
                         Duration::from_millis(10),
-                        Ev::Close(peer, gen, e.reason(), false),
+                        Ev::Close(peer, gen, e.reason(), None),
                     );
                 }
             }
-            Ev::Close(peer, gen, reason, by_remote) => {
+            Ev::Close(peer, gen, reason, fault) => {
                 if self.sessions.get(&peer).is_some_and(|s| s.gen == gen) {
                     self.sessions.remove(&peer);
-                    self.pm.on_closed(now, peer, reason, by_remote);
+                    self.pm.on_closed(now, peer, reason, fault);
                 }
             }
         }
@@ -823,7 +832,7 @@ impl Sim {
             self.sessions.get_mut(&p).unwrap().closing = true;
             self.schedule(
                 Duration::ZERO,
-                Ev::Close(p, gen, DisconnectReason::Requested, true),
+                Ev::Close(p, gen, DisconnectReason::Requested, None),
             );
         }
         self.settle();

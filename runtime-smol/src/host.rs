@@ -166,6 +166,8 @@ impl RunningHost {
 /// What woke the host loop.
 enum HostWake {
     Accepted(io::Result<(TcpStream, SocketAddr)>),
+    /// The pause after failed accepts ended.
+    AcceptResumed,
     Datagram(io::Result<(usize, SocketAddr)>),
     Conn(Option<FromConn>),
     Call(Option<Call>),
@@ -204,7 +206,16 @@ async fn run<F>(
             break;
         }
         let deadline = drv.wake_at(Instant::now());
-        let accept = async { HostWake::Accepted(listener.accept().await) };
+        let accept_paused = drv.accept_paused_until(Instant::now());
+        let accept = async {
+            match accept_paused {
+                Some(t) => {
+                    smol::Timer::at(t).await;
+                    HostWake::AcceptResumed
+                }
+                None => HostWake::Accepted(listener.accept().await),
+            }
+        };
         let datagram = async {
             match udp.as_ref() {
                 Some(s) => HostWake::Datagram(s.recv_from(&mut buf).await),
@@ -241,7 +252,11 @@ async fn run<F>(
                     smol::spawn(run_session(stream, session, conn, rx, from_tx.clone())).detach();
                 }
             }
-            HostWake::Accepted(Err(e)) => tracing::warn!(error = %e, "accept failed"),
+            HostWake::Accepted(Err(e)) => {
+                crate::log_accept_error(&e, &drv.on_accept_error(now, &e))
+            }
+            // The next iteration polls the listener again.
+            HostWake::AcceptResumed => {}
             HostWake::Datagram(Ok((n, from))) => {
                 if let Some(d) = buf.get(..n) {
                     drv.on_datagram(now, from, d);

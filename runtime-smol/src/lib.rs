@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use futures_lite::future;
 use futures_lite::io::{AsyncReadExt, AsyncWriteExt};
+use paxeer_p2p_core::driver::accept::{AcceptBackoff, AcceptPause};
 use paxeer_p2p_core::driver::{
     os_seed, Command, EstablishedInfo, Establishing, SessionDriver, Wake,
 };
@@ -269,14 +270,19 @@ async fn accept_loop(
     max_pending: usize,
 ) {
     let pending = Arc::new(AtomicUsize::new(0));
+    let mut backoff = AcceptBackoff::default();
     loop {
         let (stream, addr) = match listener.accept().await {
             Ok(x) => x,
             Err(e) => {
-                tracing::warn!(error = %e, "accept failed");
+                // This task only accepts: pausing it stalls nothing else.
+                let pause = backoff.on_error(Instant::now(), &e);
+                log_accept_error(&e, &pause);
+                smol::Timer::at(pause.until).await;
                 continue;
             }
         };
+        backoff.on_accepted();
         if pending.load(Ordering::Relaxed) >= max_pending {
             tracing::debug!(%addr, "too many pending handshakes; dropping connection");
             continue;
@@ -294,5 +300,18 @@ async fn accept_loop(
             let _ = tx.send(out).await;
         })
         .detach();
+    }
+}
+
+/// Logs a failed `accept` when the backoff says it is due (see [`AcceptPause::log`]).
+pub(crate) fn log_accept_error(error: &io::Error, pause: &AcceptPause) {
+    if let Some(count) = pause.log {
+        tracing::warn!(
+            error = %error,
+            kind = pause.kind.as_str(),
+            count,
+            pause_ms = pause.delay.as_millis() as u64,
+            "accept failed; pausing accepts"
+        );
     }
 }

@@ -201,8 +201,9 @@ async fn run<F>(
             break;
         }
         let deadline = drv.wake_at(Instant::now());
+        let accept_paused = drv.accept_paused_until(Instant::now());
         tokio::select! {
-            accepted = listener.accept() => match accepted {
+            accepted = listener.accept(), if accept_paused.is_none() => match accepted {
                 Ok((stream, remote)) => {
                     let local = stream.local_addr().unwrap_or(remote);
                     if let Ok(conn) = drv.on_inbound(Instant::now(), remote, local) {
@@ -212,8 +213,10 @@ async fn run<F>(
                         tokio::spawn(run_session(stream, session, conn, rx, from_tx.clone()));
                     }
                 }
-                Err(e) => tracing::warn!(error = %e, "accept failed"),
+                Err(e) => crate::log_accept_error(&e, &drv.on_accept_error(Instant::now(), &e)),
             },
+            // Accepting resumes: the next iteration polls the listener again.
+            () = sleep_until(accept_paused), if accept_paused.is_some() => {}
             got = recv_datagram(udp.as_ref(), &mut buf) => {
                 if let Ok((n, from)) = got {
                     if let Some(d) = buf.get(..n) {

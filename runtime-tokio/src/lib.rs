@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use paxeer_p2p_core::driver::accept::{AcceptBackoff, AcceptPause};
 use paxeer_p2p_core::driver::{
     os_seed, Command, EstablishedInfo, Establishing, SessionDriver, Wake,
 };
@@ -254,14 +255,19 @@ async fn accept_loop(
     max_pending: usize,
 ) {
     let pending = Arc::new(AtomicUsize::new(0));
+    let mut backoff = AcceptBackoff::default();
     loop {
         let (stream, addr) = match listener.accept().await {
             Ok(x) => x,
             Err(e) => {
-                tracing::warn!(error = %e, "accept failed");
+                // This task only accepts: pausing it stalls nothing else.
+                let pause = backoff.on_error(Instant::now(), &e);
+                log_accept_error(&e, &pause);
+                tokio::time::sleep_until(pause.until.into()).await;
                 continue;
             }
         };
+        backoff.on_accepted();
         if pending.load(Ordering::Relaxed) >= max_pending {
             tracing::debug!(%addr, "too many pending handshakes; dropping connection");
             continue;
@@ -278,5 +284,18 @@ async fn accept_loop(
             pending.fetch_sub(1, Ordering::Relaxed);
             let _ = tx.send(out).await;
         });
+    }
+}
+
+/// Logs a failed `accept` when the backoff says it is due (see [`AcceptPause::log`]).
+pub(crate) fn log_accept_error(error: &io::Error, pause: &AcceptPause) {
+    if let Some(count) = pause.log {
+        tracing::warn!(
+            error = %error,
+            kind = pause.kind.as_str(),
+            count,
+            pause_ms = pause.delay.as_millis() as u64,
+            "accept failed; pausing accepts"
+        );
     }
 }

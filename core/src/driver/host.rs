@@ -7,7 +7,9 @@
 //!    returns the dials to start (spawn a dial task per [`DialJob`], registering its sink);
 //! 2. wait for whichever comes first: an accepted TCP connection
 //!    ([`HostDriver::on_inbound`], then spawn its session task and
-//!    [`register`](HostDriver::register) its sink), a datagram
+//!    [`register`](HostDriver::register) its sink) or a failed accept
+//!    ([`HostDriver::on_accept_error`]; while [`HostDriver::accept_paused_until`] says so,
+//!    wait for that instant instead of the listener), a datagram
 //!    ([`HostDriver::on_datagram`]), a message from a connection task
 //!    ([`HostDriver::on_conn`]), an application call on [`HostDriver::host_mut`], or
 //!    [`HostDriver::deadline`] ([`HostDriver::on_timeout`]);
@@ -26,6 +28,7 @@ use crate::peers::{AdmissionError, DialFailure};
 use crate::session::SessionEvent;
 use crate::types::PeerId;
 
+use super::accept::{AcceptBackoff, AcceptPause};
 use super::Command;
 
 /// How long a dial may take to open TCP (go-ethereum's `defaultDialTimeout`); the RLPx
@@ -98,6 +101,8 @@ pub struct HostDriver<S: ConnSink> {
     backlog_drops: u64,
     /// After a shutdown, when the loop stops even if sessions linger.
     give_up: Option<Instant>,
+    /// The TCP listener's pause after failed accepts.
+    accept: AcceptBackoff,
 }
 
 impl<S: ConnSink> HostDriver<S> {
@@ -110,6 +115,7 @@ impl<S: ConnSink> HostDriver<S> {
             retry: BTreeMap::new(),
             backlog_drops: 0,
             give_up: None,
+            accept: AcceptBackoff::default(),
         }
     }
 
@@ -134,7 +140,8 @@ impl<S: ConnSink> HostDriver<S> {
         self.backlog_drops
     }
 
-    /// A TCP connection from `remote` to our `local` address was accepted. `Ok`: spawn its
+    /// A TCP connection from `remote` to our `local` address was accepted (which ends any
+    /// accept backoff). `Ok`: spawn its
     /// session task (`Session::accept`) and [`register`](Self::register) its sink. `Err`:
     /// close the socket.
     pub fn on_inbound(
@@ -143,9 +150,24 @@ impl<S: ConnSink> HostDriver<S> {
         remote: SocketAddr,
         local: SocketAddr,
     ) -> Result<ConnId, AdmissionError> {
+        self.accept.on_accepted();
         let conn = self.host.handle_inbound(now, remote)?;
         self.locals.insert(conn, local);
         Ok(conn)
+    }
+
+    /// The listener's `accept` failed at `now` with `error`: counted in the host's metrics;
+    /// the listener pauses until the returned [`AcceptPause::until`] (log the error when
+    /// [`AcceptPause::log`] says so).
+    pub fn on_accept_error(&mut self, now: Instant, error: &std::io::Error) -> AcceptPause {
+        let pause = self.accept.on_error(now, error);
+        self.host.handle_accept_error(pause.kind);
+        pause
+    }
+
+    /// Until when the listener must not `accept` at `now` (after failures); `None`: accept.
+    pub fn accept_paused_until(&self, now: Instant) -> Option<Instant> {
+        self.accept.paused_until(now)
     }
 
     /// Registers the command sink of connection `conn` (an accepted connection or a
@@ -335,5 +357,66 @@ impl<S: ConnSink> HostAccess for HostDriver<S> {
 
     fn local_addr(&self, conn: ConnId) -> Option<SocketAddr> {
         HostDriver::local_addr(self, conn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+
+    use super::*;
+    use crate::crypto::keys::generate_secret_key;
+    use crate::host::{HostBuilder, HostConfig};
+    use crate::rng::MachineRng;
+    use crate::session::SessionConfig;
+    use crate::test_clock::t0;
+    use crate::types::{Seed, WallClock};
+
+    struct NoSink;
+
+    impl ConnSink for NoSink {
+        fn deliver(&self, _: ConnCommand) -> bool {
+            true
+        }
+    }
+
+    fn driver(now: Instant) -> HostDriver<NoSink> {
+        let mut rng = MachineRng::new(Seed([7; 32]));
+        let key = generate_secret_key(&mut rng);
+        let session = SessionConfig::new(key, "test", Vec::new());
+        let clock = WallClock {
+            at: now,
+            unix_secs: 1_700_000_000,
+        };
+        let host =
+            HostBuilder::new(session, HostConfig::default()).build(now, clock, rng.child_seed());
+        HostDriver::new(host)
+    }
+
+    #[test]
+    fn failed_accepts_are_counted_and_pause_the_listener_until_one_succeeds() {
+        let now = t0();
+        let mut d = driver(now);
+        assert_eq!(d.accept_paused_until(now), None);
+        let emfile = io::Error::from_raw_os_error(24);
+        let first = d.on_accept_error(now, &emfile);
+        assert_eq!(first.log, Some(1));
+        assert_eq!(d.accept_paused_until(now), Some(first.until));
+        let second = d.on_accept_error(first.until, &emfile);
+        assert_eq!(second.delay, first.delay * 2);
+        assert_eq!(second.log, None);
+        assert_eq!(d.host().metrics().accept_errors.get("fd_limit"), Some(&2));
+        // The wake-up deadline of the host is not moved by the pause (the runtime waits for
+        // the pause separately), so timers keep firing on time.
+        assert_eq!(d.wake_at(now), d.deadline());
+        let remote = SocketAddr::from(([192, 0, 2, 1], 30303));
+        let local = SocketAddr::from(([127, 0, 0, 1], 30303));
+        let _ = d.on_inbound(second.until, remote, local);
+        assert_eq!(d.accept_paused_until(second.until), None);
+        assert_eq!(
+            d.on_accept_error(second.until, &emfile).delay,
+            first.delay,
+            "a success starts the backoff over"
+        );
     }
 }

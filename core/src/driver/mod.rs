@@ -19,6 +19,7 @@ use crate::p2p::{CapId, DisconnectReason, Hello, SharedCapabilities};
 use crate::session::{CloseReason, SendError, Session, SessionEvent};
 use crate::types::{Direction, PeerId, Seed};
 
+pub mod accept;
 pub mod discovery;
 pub mod host;
 

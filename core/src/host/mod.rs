@@ -238,6 +238,13 @@ impl Host {
         result
     }
 
+    /// The TCP listener's `accept` failed (the runtime pauses accepting; see
+    /// [`AcceptBackoff`](crate::driver::accept::AcceptBackoff)): counted in
+    /// [`HostMetrics::accept_errors`].
+    pub fn handle_accept_error(&mut self, kind: crate::driver::accept::AcceptErrorKind) {
+        HostMetrics::bump(&mut self.metrics.accept_errors, kind.as_str());
+    }
+
     /// The `Dial` action for `conn` failed before a session started (connect error or
     /// timeout). Ignored for a connection that is not dialing.
     pub fn handle_dial_failed(&mut self, now: Instant, conn: ConnId, failure: DialFailure) {

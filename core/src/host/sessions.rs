@@ -117,7 +117,7 @@ impl Host {
             self.registry.on_disconnected(now, peer);
         }
         let reason = DisconnectReason::AlreadyConnected;
-        self.peers.on_closed(now, peer, reason, false);
+        self.peers.on_closed(now, peer, reason, None);
         self.actions
             .push_back(HostAction::Disconnect { conn: old, reason });
         HostMetrics::bump(&mut self.metrics.disconnects, (reason.as_str(), Side::Sent));
@@ -262,7 +262,7 @@ impl Host {
                     .disconnect_reason()
                     .unwrap_or(DisconnectReason::NetworkError);
                 HostMetrics::bump(&mut self.metrics.disconnects, (code.as_str(), side));
-                self.peers.on_closed(now, peer, code, reason.by_remote());
+                self.peers.on_closed(now, peer, code, reason.fault_class());
                 let since = c.admitted_at.unwrap_or(c.started);
                 self.push_event(HostEvent::PeerDisconnected {
                     peer,

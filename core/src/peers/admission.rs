@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use crate::netutil::is_lan;
 use crate::p2p::DisconnectReason;
+use crate::session::FaultClass;
 use crate::types::{Direction, PeerId};
 
 use super::backoff::BackoffKind;
@@ -251,27 +252,26 @@ impl PeerManager {
         Ok(())
     }
 
-    /// The session with an admitted `peer` ended with `reason`, sent by the remote
-    /// (`by_remote`) or by us. A protocol breach or read timeout on our side that the
-    /// manager did not ask for costs reputation here (the host must not report it again).
+    /// The session with an admitted `peer` ended with `reason` (sent or received). When a
+    /// session fault ended it (`fault`, see [`CloseReason::fault_class`]) and the manager
+    /// had not asked the peer to leave, the fault costs reputation here by its class
+    /// ([`ReputationChange::for_fault`]; the host must not report it again). A Disconnect
+    /// either side sent costs nothing here: whoever asked for it reports what it charges.
     /// The peer's dial cool-down follows the reason; a static peer is redialed after it.
+    ///
+    /// [`CloseReason::fault_class`]: crate::session::CloseReason::fault_class
     pub fn on_closed(
         &mut self,
         now: Instant,
         peer: PeerId,
         reason: DisconnectReason,
-        by_remote: bool,
+        fault: Option<FaultClass>,
     ) {
         let Some(conn) = self.peers.remove(&peer) else {
             return;
         };
-        if !by_remote && conn.leaving.is_none() {
-            let change = match reason {
-                DisconnectReason::ProtocolError => Some(ReputationChange::BadMessage),
-                DisconnectReason::ReadTimeout => Some(ReputationChange::Timeout),
-                _ => None,
-            };
-            if let Some(change) = change {
+        if conn.leaving.is_none() {
+            if let Some(change) = fault.and_then(ReputationChange::for_fault) {
                 self.penalize(now, peer, Some(conn.remote.ip()), change);
             }
         }
@@ -294,6 +294,7 @@ mod tests {
     use super::super::testutil::*;
     use super::super::*;
     use crate::netutil::Netlist;
+    use crate::session::FaultClass;
 
     fn lan(port: u16) -> SocketAddr {
         SocketAddr::from(([192, 168, 1, 7], port))
@@ -625,7 +626,7 @@ mod tests {
         assert_eq!(pm.peer_count(), 0);
         assert!(pm.peer(&peer(1)).unwrap().disconnecting);
         assert!(drain(&mut pm).is_empty());
-        pm.on_closed(now, peer(1), DisconnectReason::UselessPeer, false);
+        pm.on_closed(now, peer(1), DisconnectReason::UselessPeer, None);
         assert!(pm.peer(&peer(1)).is_none());
         assert_eq!(
             pm.on_established(now, peer(1), 1),
@@ -633,16 +634,55 @@ mod tests {
         );
     }
 
-    #[test]
-    fn session_faults_on_our_side_cost_reputation() {
+    /// The reputation `peer(1)` has after one session closed with `reason` and `fault`.
+    fn reputation_after_close(reason: DisconnectReason, fault: Option<FaultClass>) -> i32 {
         let now = t0();
         let mut pm = manager(PeerManagerConfig::default(), now);
         connect_in(&mut pm, now, 1).unwrap();
-        pm.on_closed(now, peer(1), DisconnectReason::ProtocolError, false);
-        assert_eq!(pm.reputation(&peer(1)), -16 * REPUTATION_UNIT);
-        connect_in(&mut pm, now + INBOUND_THROTTLE, 1).unwrap();
-        pm.on_closed(now, peer(1), DisconnectReason::ProtocolError, true);
-        assert_eq!(pm.reputation(&peer(1)), -16 * REPUTATION_UNIT);
+        pm.on_closed(now, peer(1), reason, fault);
+        pm.reputation(&peer(1))
+    }
+
+    #[test]
+    fn session_faults_cost_reputation_by_class() {
+        use FaultClass::*;
+        let cases = [
+            (DisconnectReason::ProtocolError, ProtocolBreach, -16),
+            // A bad MAC goes out as a network error, yet it is the peer's fault.
+            (DisconnectReason::NetworkError, BadCrypto, -16),
+            (DisconnectReason::ReadTimeout, Timeout, -4),
+            (DisconnectReason::UselessPeer, Incompatible, 0),
+            (DisconnectReason::NetworkError, Local, 0),
+        ];
+        for (reason, class, units) in cases {
+            assert_eq!(
+                reputation_after_close(reason, Some(class)),
+                units * REPUTATION_UNIT,
+                "{class:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_disconnect_without_a_fault_costs_nothing_whatever_its_reason() {
+        for reason in [
+            DisconnectReason::ProtocolError,
+            DisconnectReason::ReadTimeout,
+            DisconnectReason::NetworkError,
+        ] {
+            assert_eq!(reputation_after_close(reason, None), 0, "{reason}");
+        }
+    }
+
+    #[test]
+    fn a_fault_while_the_manager_made_the_peer_leave_costs_nothing_more() {
+        let now = t0();
+        let mut pm = manager(PeerManagerConfig::default(), now);
+        connect_in(&mut pm, now, 1).unwrap();
+        pm.disconnect(peer(1), DisconnectReason::TooManyPeers);
+        let fault = Some(FaultClass::Timeout);
+        pm.on_closed(now, peer(1), DisconnectReason::ReadTimeout, fault);
+        assert_eq!(pm.reputation(&peer(1)), 0);
     }
 
     #[test]
@@ -651,7 +691,8 @@ mod tests {
         let mut pm = manager(PeerManagerConfig::default(), now);
         connect_in(&mut pm, now, 1).unwrap();
         pm.report(now, peer(1), ReputationChange::Other(-40 * REPUTATION_UNIT));
-        pm.on_closed(now, peer(1), DisconnectReason::ProtocolError, false);
+        let fault = Some(FaultClass::ProtocolBreach);
+        pm.on_closed(now, peer(1), DisconnectReason::ProtocolError, fault);
         let targets: Vec<BanTarget> = pm.bans().into_iter().map(|b| b.target).collect();
         assert_eq!(
             targets,
@@ -671,7 +712,7 @@ mod tests {
         assert_eq!(dials(&mut pm), vec![peer(1)]);
         connect_out(&mut pm, now, 1).unwrap();
         let closed = now + Duration::from_secs(100);
-        pm.on_closed(closed, peer(1), DisconnectReason::TooManyPeers, true);
+        pm.on_closed(closed, peer(1), DisconnectReason::TooManyPeers, None);
         pm.handle_timeout(closed);
         assert!(dials(&mut pm).is_empty());
         let retry = closed + LOW_BACKOFF;

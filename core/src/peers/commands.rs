@@ -341,7 +341,7 @@ mod tests {
                 reason: DisconnectReason::Requested
             }]
         );
-        pm.on_closed(now, peer(1), DisconnectReason::Requested, false);
+        pm.on_closed(now, peer(1), DisconnectReason::Requested, None);
         pm.handle_timeout(now + Duration::from_secs(3600));
         assert!(dials(&mut pm).is_empty());
         assert!(!pm.remove_static(now, peer(1)));
@@ -455,7 +455,7 @@ mod tests {
             bans[0].expires_unix,
             1_700_000_000 + SHORT_BAN_DURATION.as_secs()
         );
-        pm.on_closed(now, peer(1), DisconnectReason::ProtocolError, false);
+        pm.on_closed(now, peer(1), DisconnectReason::ProtocolError, None);
         drain(&mut pm);
         // Redialed once the ban (5 min, longer than the cool-down) ends.
         let mut dialed = None;

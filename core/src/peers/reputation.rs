@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::p2p::DisconnectReason;
+use crate::session::FaultClass;
 use crate::types::PeerId;
 
 use super::expiring::deadline;
@@ -30,6 +31,8 @@ const MAX_DECAY_STEPS: u32 = 256;
 pub enum ReputationChange {
     /// A malformed or invalid message.
     BadMessage,
+    /// Failed cryptography on an established session (a bad header or frame MAC).
+    BadCrypto,
     /// A breach of the protocol serious enough to ban at once (e.g. wrong genesis or network
     /// in the eth Status exchange).
     BadProtocol,
@@ -52,12 +55,24 @@ pub enum ReputationChange {
 }
 
 impl ReputationChange {
+    /// What a session fault of `class` costs the peer: a protocol breach is a bad message,
+    /// bad crypto is [`BadCrypto`](Self::BadCrypto), a timeout is a timeout; nothing for
+    /// an incompatible peer or a local failure.
+    pub fn for_fault(class: FaultClass) -> Option<Self> {
+        match class {
+            FaultClass::ProtocolBreach => Some(ReputationChange::BadMessage),
+            FaultClass::BadCrypto => Some(ReputationChange::BadCrypto),
+            FaultClass::Timeout => Some(ReputationChange::Timeout),
+            FaultClass::Incompatible | FaultClass::Local => None,
+        }
+    }
+
     /// The reason to send when this change pushes the peer below the ban threshold.
     pub fn disconnect_reason(self) -> DisconnectReason {
         match self {
-            ReputationChange::BadMessage | ReputationChange::BadProtocol => {
-                DisconnectReason::ProtocolError
-            }
+            ReputationChange::BadMessage
+            | ReputationChange::BadCrypto
+            | ReputationChange::BadProtocol => DisconnectReason::ProtocolError,
             _ => DisconnectReason::SubprotocolError,
         }
     }
@@ -68,6 +83,9 @@ impl ReputationChange {
 pub struct ReputationWeights {
     /// [`ReputationChange::BadMessage`]: −16 units (DESIGN §6).
     pub bad_message: i32,
+    /// [`ReputationChange::BadCrypto`]: −16 units, as much as a bad message (a correct
+    /// peer's MACs always verify; TCP checksums catch the network's errors).
+    pub bad_crypto: i32,
     /// [`ReputationChange::BadProtocol`]: `i32::MIN`, an immediate ban.
     pub bad_protocol: i32,
     /// [`ReputationChange::Timeout`]: −4 units (DESIGN §6).
@@ -89,6 +107,7 @@ impl Default for ReputationWeights {
     fn default() -> Self {
         Self {
             bad_message: -16 * REPUTATION_UNIT,
+            bad_crypto: -16 * REPUTATION_UNIT,
             bad_protocol: i32::MIN,
             timeout: -4 * REPUTATION_UNIT,
             bad_transactions: -16 * REPUTATION_UNIT,
@@ -105,6 +124,7 @@ impl ReputationWeights {
     pub fn weight(&self, change: ReputationChange) -> i32 {
         match change {
             ReputationChange::BadMessage => self.bad_message,
+            ReputationChange::BadCrypto => self.bad_crypto,
             ReputationChange::BadProtocol => self.bad_protocol,
             ReputationChange::Timeout => self.timeout,
             ReputationChange::BadTransactions => self.bad_transactions,

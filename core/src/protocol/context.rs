@@ -231,7 +231,9 @@ impl<'a> ProtocolContext<'a> {
         })
     }
 
-    /// Asks the host to close the session with `peer`, sending `reason`.
+    /// Asks the host to close the session with `peer`, sending `reason`. The disconnect by
+    /// itself costs the peer no reputation, whatever the reason: [`report`](Self::report)
+    /// what the peer did.
     pub fn disconnect(
         &mut self,
         peer: PeerId,

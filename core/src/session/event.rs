@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::p2p::{CapId, DisconnectReason, Hello, SharedCapabilities};
-use crate::session::error::SessionError;
+use crate::session::error::{FaultClass, SessionError};
 use crate::types::PeerId;
 
 /// An event of a [`super::Session`], polled with `poll_event`.
@@ -65,6 +65,15 @@ impl CloseReason {
             CloseReason::Remote(r) | CloseReason::Local(r) => Some(*r),
             CloseReason::Error(e) => Some(e.disconnect_reason()),
             CloseReason::TransportClosed => None,
+        }
+    }
+
+    /// Whose fault the close was, when it was a fault ([`CloseReason::Error`]); `None` for
+    /// a Disconnect either side sent and for a closed transport.
+    pub fn fault_class(&self) -> Option<FaultClass> {
+        match self {
+            CloseReason::Error(e) => Some(e.fault_class()),
+            CloseReason::Remote(_) | CloseReason::Local(_) | CloseReason::TransportClosed => None,
         }
     }
 

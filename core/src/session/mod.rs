@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub use config::SessionConfig;
-pub use error::{SendError, SessionError};
+pub use error::{FaultClass, SendError, SessionError};
 pub use event::{CloseReason, SessionEvent};
 
 use crate::p2p::{

@@ -1,6 +1,7 @@
 //! Feeding the Prometheus registry from the host: events as they happen (handshakes,
 //! disconnects, failures, bans, throttling) and the host's cumulative counters at scrape time
-//! (traffic, dials, protocol errors, drops, discovery), as deltas since the last scrape.
+//! (traffic, dials, accept errors, protocol errors, drops, discovery), as deltas since the
+//! last scrape.
 
 use std::sync::{Arc, Mutex};
 
@@ -147,6 +148,12 @@ impl MetricsSync {
             let d = n.saturating_sub(last.host.protocol_errors.get(proto).copied().unwrap_or(0));
             if d > 0 {
                 m.protocol_errors(proto, d);
+            }
+        }
+        for (kind, n) in &now.host.accept_errors {
+            let d = n.saturating_sub(last.host.accept_errors.get(kind).copied().unwrap_or(0));
+            if d > 0 {
+                m.accept_errors(kind, d);
             }
         }
         for (reason, n) in &now.host.drops {

@@ -133,6 +133,12 @@ impl Metrics {
         self.f.serve_errors.inc(&[class]);
     }
 
+    /// Counts `n` failed accepts on the TCP listener of one kind (a fixed label such as
+    /// `"fd_limit"`).
+    pub fn accept_errors(&self, kind: &str, n: u64) {
+        self.f.accept_errors.add(&[kind], n);
+    }
+
     /// Records how long an RLPx handshake plus Hello took, in seconds.
     pub fn observe_handshake(&self, secs: f64) {
         if secs.is_finite() && secs >= 0.0 {

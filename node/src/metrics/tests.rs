@@ -24,6 +24,7 @@ fn families_show_their_updates() {
     m.dial_error("timeout");
     m.serve_attempt();
     m.serve_error("too_many_pending");
+    m.accept_errors("fd_limit", 3);
     m.observe_handshake(0.02);
     m.observe_handshake(f64::NAN);
     m.ingress("eth", 68, 2, 100);
@@ -45,6 +46,7 @@ fn families_show_their_updates() {
     has(&out, "p2p_dial_errors_total{class=\"timeout\"} 1");
     has(&out, "p2p_serves_total 1");
     has(&out, "p2p_serve_errors_total{class=\"too_many_pending\"} 1");
+    has(&out, "p2p_accept_errors_total{kind=\"fd_limit\"} 3");
     has(&out, "p2p_handshake_duration_seconds_count 1");
     has(
         &out,
