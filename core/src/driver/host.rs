@@ -30,7 +30,7 @@
 //! ([`Host::record_sent`]) when it enters the channel: the task hands every command it
 //! receives to its session, waiting for room rather than dropping one.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -177,7 +177,7 @@ pub struct HostDriver<S: ConnSink> {
     /// Commands a full channel refused; retried on every drain, in order.
     held: BTreeMap<ConnId, Held>,
     /// Connections disconnected for overflowing: their later sends are discarded.
-    overflowed: BTreeMap<ConnId, ()>,
+    overflowed: BTreeSet<ConnId>,
     /// Overflows not yet taken by the runtime.
     overflows: Vec<Overflow>,
     /// After a shutdown, when the loop stops even if sessions linger.
@@ -192,7 +192,7 @@ impl<S: ConnSink> HostDriver<S> {
             sinks: BTreeMap::new(),
             locals: BTreeMap::new(),
             held: BTreeMap::new(),
-            overflowed: BTreeMap::new(),
+            overflowed: BTreeSet::new(),
             overflows: Vec::new(),
             give_up: None,
         }
@@ -364,7 +364,7 @@ impl<S: ConnSink> HostDriver<S> {
             }
             return;
         };
-        if sent.is_some() && self.overflowed.contains_key(&conn) {
+        if sent.is_some() && self.overflowed.contains(&conn) {
             self.host.record_dropped(BACKLOG_OVERFLOW_DROP, 1);
             return;
         }
@@ -409,7 +409,7 @@ impl<S: ConnSink> HostDriver<S> {
             sink.backlog().sub(bytes);
         }
         self.host.record_dropped(BACKLOG_OVERFLOW_DROP, sends);
-        self.overflowed.insert(conn, ());
+        self.overflowed.insert(conn);
         self.overflows.push(Overflow { conn, sends, bytes });
     }
 
