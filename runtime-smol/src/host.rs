@@ -11,8 +11,8 @@ use futures_lite::future;
 use futures_lite::io::{AsyncReadExt, AsyncWriteExt};
 use paxeer_p2p_core::driver::discovery::MAX_DATAGRAM;
 use paxeer_p2p_core::driver::host::{
-    ConnCommand, ConnSink, DialJob, FromConn, HostDriver, CALLS, CONN_COMMANDS, DIAL_TIMEOUT,
-    FROM_CONNS,
+    Backlog, ConnCommand, ConnSink, DialJob, FromConn, HostDriver, BACKLOG_OVERFLOW_REASON, CALLS,
+    CONN_COMMANDS, DIAL_TIMEOUT, FROM_CONNS,
 };
 use paxeer_p2p_core::driver::{os_seed, HandleError, SessionDriver, Wake};
 use paxeer_p2p_core::host::{ConnId, Host, HostEvent};
@@ -21,13 +21,17 @@ use paxeer_p2p_core::session::{Session, SessionConfig};
 use smol::net::{TcpListener, TcpStream};
 use smol::Async;
 
-/// A connection task's command channel, as the host driver sees it.
+/// A connection task's command channel and backlog counter, as the host driver sees them.
 #[derive(Debug)]
-pub struct Sink(async_channel::Sender<ConnCommand>);
+pub struct Sink(async_channel::Sender<ConnCommand>, Backlog);
 
 impl ConnSink for Sink {
-    fn deliver(&self, cmd: ConnCommand) -> bool {
-        self.0.try_send(cmd).is_ok()
+    fn deliver(&self, cmd: ConnCommand) -> Result<(), ConnCommand> {
+        self.0.try_send(cmd).map_err(|e| e.into_inner())
+    }
+
+    fn backlog(&self) -> &Backlog {
+        &self.1
     }
 }
 
@@ -197,10 +201,11 @@ async fn run<F>(
             },
             &mut on_event,
         );
+        log_overflows(&mut drv);
         for job in dials {
-            let (tx, rx) = async_channel::bounded(CONN_COMMANDS);
-            drv.register(job.conn, Sink(tx));
-            smol::spawn(dial(job, cfg.clone(), rx, from_tx.clone())).detach();
+            let (sink, cmds) = conn_channel();
+            drv.register(job.conn, sink);
+            smol::spawn(dial(job, cfg.clone(), cmds, from_tx.clone())).detach();
         }
         if drv.should_stop(Instant::now()) {
             break;
@@ -246,10 +251,10 @@ async fn run<F>(
             HostWake::Accepted(Ok((stream, remote))) => {
                 let local = stream.local_addr().unwrap_or(remote);
                 if let Ok(conn) = drv.on_inbound(now, remote, local) {
-                    let (tx, rx) = async_channel::bounded(CONN_COMMANDS);
-                    drv.register(conn, Sink(tx));
+                    let (sink, cmds) = conn_channel();
+                    drv.register(conn, sink);
                     let session = Session::accept(cfg.clone(), now, os_seed());
-                    smol::spawn(run_session(stream, session, conn, rx, from_tx.clone())).detach();
+                    smol::spawn(run_session(stream, session, conn, cmds, from_tx.clone())).detach();
                 }
             }
             HostWake::Accepted(Err(e)) => {
@@ -276,12 +281,47 @@ async fn run<F>(
     }
 }
 
+/// A connection task's command channel: the host's end and the task's.
+fn conn_channel() -> (Sink, ConnCommands) {
+    let (tx, rx) = async_channel::bounded(CONN_COMMANDS);
+    let backlog = Backlog::default();
+    (Sink(tx, backlog.clone()), ConnCommands { rx, backlog })
+}
+
+/// The connection task's end of its command channel.
+struct ConnCommands {
+    rx: async_channel::Receiver<ConnCommand>,
+    backlog: Backlog,
+}
+
+impl ConnCommands {
+    /// The next command (`None` once the host is gone); its send bytes leave the backlog.
+    async fn recv(&self) -> Option<ConnCommand> {
+        let cmd = self.rx.recv().await.ok()?;
+        self.backlog.sub(cmd.send_bytes());
+        Some(cmd)
+    }
+}
+
+/// Logs the peers disconnected because their send backlog overflowed.
+fn log_overflows(drv: &mut SmolHostDriver) {
+    for o in drv.take_overflows() {
+        tracing::warn!(
+            conn = ?o.conn,
+            sends = o.sends,
+            bytes = o.bytes,
+            reason = ?BACKLOG_OVERFLOW_REASON,
+            "peer disconnected: its send backlog went over the limit (it does not read)"
+        );
+    }
+}
+
 /// A dial task: TCP connect with a timeout (abandoned if the host says disconnect), then the
 /// session.
 async fn dial(
     job: DialJob,
     cfg: Arc<SessionConfig>,
-    cmds: async_channel::Receiver<ConnCommand>,
+    cmds: ConnCommands,
     to_host: async_channel::Sender<FromConn>,
 ) {
     let connect = async {
@@ -330,7 +370,7 @@ async fn run_session(
     stream: TcpStream,
     session: Session,
     conn: ConnId,
-    cmds: async_channel::Receiver<ConnCommand>,
+    cmds: ConnCommands,
     to_host: async_channel::Sender<FromConn>,
 ) {
     let _ = stream.set_nodelay(true);
@@ -346,27 +386,25 @@ async fn run_session(
         if drv.stopped_at_checkpoint() && drv.app_alive() {
             // Wait for the verdict; sessions hold our Hello meanwhile.
             match cmds.recv().await {
-                Ok(ConnCommand::Admit) => {}
-                Ok(ConnCommand::Run(cmd)) => {
-                    let _ = drv.apply(Instant::now(), cmd);
+                Some(ConnCommand::Admit) => {}
+                Some(ConnCommand::Run(cmd)) => {
+                    let _ = drv.submit(Instant::now(), cmd);
                 }
-                Err(_) => drv.on_application_gone(Instant::now()),
+                None => drv.on_application_gone(Instant::now()),
             }
             continue;
         }
         if drv.is_finished() {
             break;
         }
-        let (deadline, reading, app_alive) = (drv.deadline(), drv.wants_read(), drv.app_alive());
+        drv.set_external_backlog(cmds.backlog.bytes());
+        let (deadline, reading) = (drv.deadline(), drv.wants_read());
+        let taking = drv.app_alive() && drv.accepts_commands();
         let (rbuf, wbuf) = drv.io_buffers();
         let writing = !wbuf.is_empty();
-        // Each branch is pending forever when disabled, so `or` races only the live ones.
-        let read = async {
-            if !reading {
-                return future::pending().await;
-            }
-            Some(Wake::Read(rd.read(rbuf).await))
-        };
+        // Each branch is pending forever when disabled, so `or` races only the live ones; it
+        // polls its first future first: the write, then commands, then the read, so a flood
+        // of requests cannot hold back their answers.
         let write = async {
             if !writing {
                 return future::pending().await;
@@ -374,14 +412,20 @@ async fn run_session(
             Some(Wake::Written(wr.write(wbuf).await))
         };
         let command = async {
-            if !app_alive {
+            if !taking {
                 return future::pending().await;
             }
             match cmds.recv().await {
-                Ok(ConnCommand::Run(cmd)) => Some(Wake::Command(Some((cmd, ())))),
-                Ok(ConnCommand::Admit) => None,
-                Err(_) => Some(Wake::Command(None)),
+                Some(ConnCommand::Run(cmd)) => Some(Wake::Command(Some((cmd, ())))),
+                Some(ConnCommand::Admit) => None,
+                None => Some(Wake::Command(None)),
             }
+        };
+        let read = async {
+            if !reading {
+                return future::pending().await;
+            }
+            Some(Wake::Read(rd.read(rbuf).await))
         };
         let timer = async {
             let Some(d) = deadline else {
@@ -391,9 +435,15 @@ async fn run_session(
             Some(Wake::Timeout)
         };
         let wake: Option<Wake<()>> =
-            future::or(read, future::or(write, future::or(command, timer))).await;
-        if let Some(wake) = wake {
-            drv.on_wake(Instant::now(), wake);
+            future::or(write, future::or(command, future::or(read, timer))).await;
+        match wake {
+            Some(Wake::Command(Some((cmd, ())))) => {
+                let _ = drv.submit(Instant::now(), cmd);
+            }
+            Some(wake) => {
+                drv.on_wake(Instant::now(), wake);
+            }
+            None => {}
         }
     }
     let _ = wr.close().await;

@@ -167,7 +167,9 @@ async fn run(
         let (deadline, reading, app_alive) = (drv.deadline(), drv.wants_read(), drv.app_alive());
         let (rbuf, wbuf) = drv.io_buffers();
         let writing = !wbuf.is_empty();
-        // Each branch is pending forever when disabled, so `or` races only the live ones.
+        // Each branch is pending forever when disabled, so `or` races only the live ones; it
+        // polls the write first, then commands, then the read (a read flood cannot starve
+        // the writes).
         let read = async {
             if !reading {
                 return future::pending().await;
@@ -194,7 +196,7 @@ async fn run(
             Wake::Timeout
         };
         let wake: Wake<Reply> =
-            future::or(read, future::or(write, future::or(command, timer))).await;
+            future::or(write, future::or(command, future::or(read, timer))).await;
         if let Some((reply, result)) = drv.on_wake(Instant::now(), wake) {
             let _ = reply.try_send(result);
         }

@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use paxeer_p2p_core::driver::discovery::MAX_DATAGRAM;
 use paxeer_p2p_core::driver::host::{
-    ConnCommand, ConnSink, DialJob, FromConn, HostDriver, CALLS, CONN_COMMANDS, DIAL_TIMEOUT,
-    FROM_CONNS,
+    Backlog, ConnCommand, ConnSink, DialJob, FromConn, HostDriver, BACKLOG_OVERFLOW_REASON, CALLS,
+    CONN_COMMANDS, DIAL_TIMEOUT, FROM_CONNS,
 };
 use paxeer_p2p_core::driver::{os_seed, HandleError, SessionDriver, Wake};
 use paxeer_p2p_core::host::{ConnId, Host, HostEvent};
@@ -20,13 +20,17 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{mpsc, oneshot};
 
-/// A connection task's command channel, as the host driver sees it.
+/// A connection task's command channel and backlog counter, as the host driver sees them.
 #[derive(Debug)]
-pub struct Sink(mpsc::Sender<ConnCommand>);
+pub struct Sink(mpsc::Sender<ConnCommand>, Backlog);
 
 impl ConnSink for Sink {
-    fn deliver(&self, cmd: ConnCommand) -> bool {
-        self.0.try_send(cmd).is_ok()
+    fn deliver(&self, cmd: ConnCommand) -> Result<(), ConnCommand> {
+        self.0.try_send(cmd).map_err(|e| e.into_inner())
+    }
+
+    fn backlog(&self) -> &Backlog {
+        &self.1
     }
 }
 
@@ -192,10 +196,11 @@ async fn run<F>(
             },
             &mut on_event,
         );
+        log_overflows(&mut drv);
         for job in dials {
-            let (tx, rx) = mpsc::channel(CONN_COMMANDS);
-            drv.register(job.conn, Sink(tx));
-            tokio::spawn(dial(job, cfg.clone(), rx, from_tx.clone()));
+            let (sink, cmds) = conn_channel();
+            drv.register(job.conn, sink);
+            tokio::spawn(dial(job, cfg.clone(), cmds, from_tx.clone()));
         }
         if drv.should_stop(Instant::now()) {
             break;
@@ -207,10 +212,10 @@ async fn run<F>(
                 Ok((stream, remote)) => {
                     let local = stream.local_addr().unwrap_or(remote);
                     if let Ok(conn) = drv.on_inbound(Instant::now(), remote, local) {
-                        let (tx, rx) = mpsc::channel(CONN_COMMANDS);
-                        drv.register(conn, Sink(tx));
+                        let (sink, cmds) = conn_channel();
+                        drv.register(conn, sink);
                         let session = Session::accept(cfg.clone(), Instant::now(), os_seed());
-                        tokio::spawn(run_session(stream, session, conn, rx, from_tx.clone()));
+                        tokio::spawn(run_session(stream, session, conn, cmds, from_tx.clone()));
                     }
                 }
                 Err(e) => crate::log_accept_error(&e, &drv.on_accept_error(Instant::now(), &e)),
@@ -238,6 +243,41 @@ async fn run<F>(
     }
 }
 
+/// A connection task's command channel: the host's end and the task's.
+fn conn_channel() -> (Sink, ConnCommands) {
+    let (tx, rx) = mpsc::channel(CONN_COMMANDS);
+    let backlog = Backlog::default();
+    (Sink(tx, backlog.clone()), ConnCommands { rx, backlog })
+}
+
+/// The connection task's end of its command channel.
+struct ConnCommands {
+    rx: mpsc::Receiver<ConnCommand>,
+    backlog: Backlog,
+}
+
+impl ConnCommands {
+    /// The next command (`None` once the host is gone); its send bytes leave the backlog.
+    async fn recv(&mut self) -> Option<ConnCommand> {
+        let cmd = self.rx.recv().await?;
+        self.backlog.sub(cmd.send_bytes());
+        Some(cmd)
+    }
+}
+
+/// Logs the peers disconnected because their send backlog overflowed.
+fn log_overflows(drv: &mut TokioHostDriver) {
+    for o in drv.take_overflows() {
+        tracing::warn!(
+            conn = ?o.conn,
+            sends = o.sends,
+            bytes = o.bytes,
+            reason = ?BACKLOG_OVERFLOW_REASON,
+            "peer disconnected: its send backlog went over the limit (it does not read)"
+        );
+    }
+}
+
 async fn recv_datagram(
     socket: Option<&UdpSocket>,
     buf: &mut [u8],
@@ -259,7 +299,7 @@ async fn sleep_until(deadline: Option<Instant>) {
 async fn dial(
     job: DialJob,
     cfg: Arc<SessionConfig>,
-    mut cmds: mpsc::Receiver<ConnCommand>,
+    mut cmds: ConnCommands,
     to_host: mpsc::Sender<FromConn>,
 ) {
     let connected = tokio::select! {
@@ -302,7 +342,7 @@ async fn run_session(
     stream: TcpStream,
     session: Session,
     conn: ConnId,
-    mut cmds: mpsc::Receiver<ConnCommand>,
+    mut cmds: ConnCommands,
     to_host: mpsc::Sender<FromConn>,
 ) {
     let _ = stream.set_nodelay(true);
@@ -319,7 +359,7 @@ async fn run_session(
             match cmds.recv().await {
                 Some(ConnCommand::Admit) => {}
                 Some(ConnCommand::Run(cmd)) => {
-                    let _ = drv.apply(Instant::now(), cmd);
+                    let _ = drv.submit(Instant::now(), cmd);
                 }
                 None => drv.on_application_gone(Instant::now()),
             }
@@ -328,17 +368,25 @@ async fn run_session(
         if drv.is_finished() {
             break;
         }
-        let (deadline, reading, app_alive) = (drv.deadline(), drv.wants_read(), drv.app_alive());
+        drv.set_external_backlog(cmds.backlog.bytes());
+        let (deadline, reading) = (drv.deadline(), drv.wants_read());
+        let taking = drv.app_alive() && drv.accepts_commands();
         let (rbuf, wbuf) = drv.io_buffers();
         let writing = !wbuf.is_empty();
+        // Biased: the write first, then commands, then the read, so a flood of requests
+        // cannot hold back their answers.
         let wake: Wake<()> = tokio::select! {
-            r = rd.read(rbuf), if reading => Wake::Read(r),
+            biased;
             w = wr.write(wbuf), if writing => Wake::Written(w),
-            c = cmds.recv(), if app_alive => match c {
-                Some(ConnCommand::Run(cmd)) => Wake::Command(Some((cmd, ()))),
+            c = cmds.recv(), if taking => match c {
+                Some(ConnCommand::Run(cmd)) => {
+                    let _ = drv.submit(Instant::now(), cmd);
+                    continue;
+                }
                 Some(ConnCommand::Admit) => continue,
                 None => Wake::Command(None),
             },
+            r = rd.read(rbuf), if reading => Wake::Read(r),
             () = sleep_until(deadline), if deadline.is_some() => Wake::Timeout,
             else => break,
         };

@@ -165,10 +165,13 @@ async fn run(
         let (deadline, reading, app_alive) = (drv.deadline(), drv.wants_read(), drv.app_alive());
         let (rbuf, wbuf) = drv.io_buffers();
         let writing = !wbuf.is_empty();
+        // Biased: the write first, then commands, then the read (a read flood cannot starve
+        // the writes).
         let wake: Wake<Reply> = tokio::select! {
-            r = rd.read(rbuf), if reading => Wake::Read(r),
+            biased;
             w = wr.write(wbuf), if writing => Wake::Written(w),
             c = commands.recv(), if app_alive => Wake::Command(c),
+            r = rd.read(rbuf), if reading => Wake::Read(r),
             () = sleep_until(deadline), if deadline.is_some() => Wake::Timeout,
             else => break,
         };

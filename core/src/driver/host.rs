@@ -18,12 +18,28 @@
 //! A connection task runs a [`super::SessionDriver`]; when its pump stops at the admission
 //! checkpoint it waits for the next [`ConnCommand`] before pumping again: `Admit` lets it go
 //! on, `Run(Disconnect)` refuses the peer.
+//!
+//! Backpressure: no command is ever dropped silently. A command the connection's channel
+//! refuses (full) waits in the driver in order, bounded by [`MAX_HELD_SEND_BYTES`] per
+//! connection, and is retried on every drain (the loop wakes within [`RETRY_DELAY`]). A peer
+//! whose held sends go beyond that bound is disconnected with [`BACKLOG_OVERFLOW_REASON`]; its
+//! held sends are counted under the host's `drops` as [`BACKLOG_OVERFLOW_DROP`] and the
+//! connection is listed by [`HostDriver::take_overflows`] for the runtime to log. Each
+//! connection's [`Backlog`] counts the send bytes the driver has for it that its session has
+//! not taken yet (held here or in the channel); the connection task adds them to the
+//! session's own queue to decide when to stop reading the peer (see
+//! [`super::SessionDriver::set_external_backlog`]). A send counts as egress
+//! ([`Host::record_sent`]) when it enters the channel: the task hands every command it
+//! receives to its session, waiting for room rather than dropping one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::host::{ConnId, Host, HostAction, HostEvent};
+use crate::p2p::{CapId, DisconnectReason};
 use crate::peers::{AdmissionError, DialFailure};
 use crate::session::SessionEvent;
 use crate::types::PeerId;
@@ -42,8 +58,16 @@ pub const FROM_CONNS: usize = 1024;
 pub const CALLS: usize = 64;
 /// After shutdown, how long the host task waits for sessions to say goodbye.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
-/// How soon the loop comes back when control commands wait for a full channel.
+/// How soon the loop comes back when commands wait for a full channel.
 pub const RETRY_DELAY: Duration = Duration::from_millis(10);
+/// Payload bytes of sends the driver holds for one connection whose channel is full; beyond,
+/// the peer is disconnected (it does not read what it asks for fast enough).
+pub const MAX_HELD_SEND_BYTES: usize = 16 * 1024 * 1024;
+/// The reason sent to a peer whose held sends overflowed [`MAX_HELD_SEND_BYTES`]
+/// (go-ethereum ends a peer whose writes stall with a network error too).
+pub const BACKLOG_OVERFLOW_REASON: DisconnectReason = DisconnectReason::NetworkError;
+/// The `drops` cause under which the sends discarded by such a disconnect are counted.
+pub const BACKLOG_OVERFLOW_DROP: &str = "send backlog overflow";
 
 /// What the host tells a connection task.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +76,43 @@ pub enum ConnCommand {
     Admit,
     /// A session command (send, disconnect).
     Run(Command),
+}
+
+impl ConnCommand {
+    /// Payload bytes of a send (0 for other commands): what it adds to a [`Backlog`].
+    pub fn send_bytes(&self) -> usize {
+        match self {
+            ConnCommand::Run(Command::Send { payload, .. }) => payload.len(),
+            _ => 0,
+        }
+    }
+}
+
+/// Send bytes the host driver has for one connection that its session has not taken yet,
+/// shared between the host task (which adds) and the connection task (which subtracts when
+/// it takes a command from its channel).
+#[derive(Clone, Debug, Default)]
+pub struct Backlog(Arc<AtomicUsize>);
+
+impl Backlog {
+    /// The bytes counted now.
+    pub fn bytes(&self) -> usize {
+        self.0.load(Ordering::Acquire)
+    }
+
+    /// Counts `n` more bytes.
+    pub fn add(&self, n: usize) {
+        self.0.fetch_add(n, Ordering::AcqRel);
+    }
+
+    /// Counts `n` bytes fewer (never below zero).
+    pub fn sub(&self, n: usize) {
+        let _ = self
+            .0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
+                Some(v.saturating_sub(n))
+            });
+    }
 }
 
 /// What a connection task tells the host.
@@ -71,11 +132,32 @@ pub enum FromConn {
 }
 
 /// Where the host's commands for one connection task go. Implemented by the runtimes over a
-/// bounded channel sender: `deliver` must not block; it returns false when the channel is
-/// full or closed.
+/// bounded channel sender: `deliver` must not block; it gives the command back when the
+/// channel is full or closed.
 pub trait ConnSink {
     /// Hands `cmd` to the connection task without waiting.
-    fn deliver(&self, cmd: ConnCommand) -> bool;
+    fn deliver(&self, cmd: ConnCommand) -> Result<(), ConnCommand>;
+    /// The connection's backlog counter (shared with its task).
+    fn backlog(&self) -> &Backlog;
+}
+
+/// A connection whose held sends overflowed: it was disconnected with
+/// [`BACKLOG_OVERFLOW_REASON`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Overflow {
+    /// The connection.
+    pub conn: ConnId,
+    /// Sends discarded.
+    pub sends: u64,
+    /// Their payload bytes.
+    pub bytes: usize,
+}
+
+/// Commands a full channel refused, in order, with the payload bytes of their sends.
+#[derive(Debug, Default)]
+struct Held {
+    cmds: VecDeque<ConnCommand>,
+    bytes: usize,
 }
 
 /// A dial to start: open TCP to `addr` (with a timeout), then run `Session::connect` with
@@ -95,10 +177,12 @@ pub struct HostDriver<S: ConnSink> {
     host: Host,
     sinks: BTreeMap<ConnId, S>,
     locals: BTreeMap<ConnId, SocketAddr>,
-    /// Admit and Disconnect commands a full channel refused; retried on every drain (they
-    /// must never be lost, unlike a message the peer's slowness costs).
-    retry: BTreeMap<ConnId, Vec<ConnCommand>>,
-    backlog_drops: u64,
+    /// Commands a full channel refused; retried on every drain, in order.
+    held: BTreeMap<ConnId, Held>,
+    /// Connections disconnected for overflowing: their later sends are discarded.
+    overflowed: BTreeSet<ConnId>,
+    /// Overflows not yet taken by the runtime.
+    overflows: Vec<Overflow>,
     /// After a shutdown, when the loop stops even if sessions linger.
     give_up: Option<Instant>,
     /// The TCP listener's pause after failed accepts.
@@ -112,8 +196,9 @@ impl<S: ConnSink> HostDriver<S> {
             host,
             sinks: BTreeMap::new(),
             locals: BTreeMap::new(),
-            retry: BTreeMap::new(),
-            backlog_drops: 0,
+            held: BTreeMap::new(),
+            overflowed: BTreeSet::new(),
+            overflows: Vec::new(),
             give_up: None,
             accept: AcceptBackoff::default(),
         }
@@ -134,10 +219,15 @@ impl<S: ConnSink> HostDriver<S> {
         self.locals.get(&conn).copied()
     }
 
-    /// Commands dropped because a connection task's channel was full (the task is not
-    /// keeping up; its session's own send queue bounds the rest).
-    pub fn backlog_drops(&self) -> u64 {
-        self.backlog_drops
+    /// The connections disconnected for overflowing [`MAX_HELD_SEND_BYTES`] since the last
+    /// call, for the runtime to log (the host's `drops` metric counts their sends already).
+    pub fn take_overflows(&mut self) -> Vec<Overflow> {
+        std::mem::take(&mut self.overflows)
+    }
+
+    /// Payload bytes of the sends held for `conn` (its channel was full).
+    pub fn held_bytes(&self, conn: ConnId) -> usize {
+        self.held.get(&conn).map_or(0, |h| h.bytes)
     }
 
     /// A TCP connection from `remote` to our `local` address was accepted (which ends any
@@ -225,8 +315,8 @@ impl<S: ConnSink> HostDriver<S> {
         self.is_finished() || self.give_up.is_some_and(|t| now >= t)
     }
 
-    /// When the loop must wake at the latest: the host's deadline, soon if control
-    /// commands wait for a full channel, and the shutdown grace's end.
+    /// When the loop must wake at the latest: the host's deadline, soon if commands wait for
+    /// a full channel, and the shutdown grace's end.
     pub fn wake_at(&self, now: Instant) -> Option<Instant> {
         let retry = self.has_retries().then(|| now + RETRY_DELAY);
         [self.deadline(), retry, self.give_up]
@@ -243,7 +333,7 @@ impl<S: ConnSink> HostDriver<S> {
         mut on_event: impl FnMut(&Host, HostEvent),
     ) -> Vec<DialJob> {
         let mut dials = Vec::new();
-        self.retry_control();
+        self.flush_held();
         loop {
             let mut moved = false;
             while let Some(action) = self.host.poll_action() {
@@ -285,53 +375,118 @@ impl<S: ConnSink> HostDriver<S> {
         }
     }
 
+    /// Hands `cmd` to the connection's sink, behind any command held for it; a refused one is
+    /// held. Sends that enter the channel are counted as egress; sends to a connection
+    /// already disconnected for overflowing are discarded (and counted).
     fn deliver(&mut self, conn: ConnId, cmd: ConnCommand) {
+        let sent = sent_key(&cmd);
         let Some(sink) = self.sinks.get(&conn) else {
+            if sent.is_some() {
+                self.host.record_dropped("peer gone", 1);
+            }
             return;
         };
-        let control = !matches!(cmd, ConnCommand::Run(Command::Send { .. }));
-        if self.retry.contains_key(&conn) && control {
-            // Keep control commands in order behind those already waiting.
-            self.retry.entry(conn).or_default().push(cmd);
+        if sent.is_some() && self.overflowed.contains(&conn) {
+            self.host.record_dropped(BACKLOG_OVERFLOW_DROP, 1);
             return;
         }
-        if !sink.deliver(cmd.clone()) {
-            if control {
-                self.retry.entry(conn).or_default().push(cmd);
-            } else {
-                self.backlog_drops += 1;
+        let bytes = cmd.send_bytes();
+        sink.backlog().add(bytes);
+        let refused = if self.held.contains_key(&conn) {
+            cmd
+        } else {
+            match sink.deliver(cmd) {
+                Ok(()) => {
+                    if let Some((cap, msg_id)) = sent {
+                        self.host.record_sent(conn, cap, msg_id, bytes);
+                    }
+                    return;
+                }
+                Err(cmd) => cmd,
             }
+        };
+        let held = self.held.entry(conn).or_default();
+        held.bytes += bytes;
+        held.cmds.push_back(refused);
+        if held.bytes > MAX_HELD_SEND_BYTES {
+            self.overflow(conn);
         }
     }
 
-    fn retry_control(&mut self) {
-        let waiting = std::mem::take(&mut self.retry);
-        for (conn, cmds) in waiting {
+    /// The held sends of `conn` went beyond the bound: discard them (counted), keep its
+    /// control commands in order, and disconnect the peer.
+    fn overflow(&mut self, conn: ConnId) {
+        let Some(held) = self.held.get_mut(&conn) else {
+            return;
+        };
+        let before = held.cmds.len();
+        held.cmds
+            .retain(|c| !matches!(c, ConnCommand::Run(Command::Send { .. })));
+        let sends = (before - held.cmds.len()) as u64;
+        let bytes = std::mem::take(&mut held.bytes);
+        held.cmds.push_back(ConnCommand::Run(Command::Disconnect(
+            BACKLOG_OVERFLOW_REASON,
+        )));
+        if let Some(sink) = self.sinks.get(&conn) {
+            sink.backlog().sub(bytes);
+        }
+        self.host.record_dropped(BACKLOG_OVERFLOW_DROP, sends);
+        self.overflowed.insert(conn);
+        self.overflows.push(Overflow { conn, sends, bytes });
+    }
+
+    /// Moves held commands into their channels, in order, until one is refused.
+    fn flush_held(&mut self) {
+        let conns: Vec<ConnId> = self.held.keys().copied().collect();
+        for conn in conns {
             let Some(sink) = self.sinks.get(&conn) else {
+                self.held.remove(&conn);
                 continue;
             };
-            let mut rest = cmds.into_iter();
-            for cmd in rest.by_ref() {
-                if !sink.deliver(cmd.clone()) {
-                    let mut left = vec![cmd];
-                    left.extend(rest);
-                    self.retry.insert(conn, left);
-                    break;
+            let Some(held) = self.held.get_mut(&conn) else {
+                continue;
+            };
+            while let Some(cmd) = held.cmds.pop_front() {
+                let bytes = cmd.send_bytes();
+                let sent = sent_key(&cmd);
+                match sink.deliver(cmd) {
+                    Ok(()) => {
+                        held.bytes = held.bytes.saturating_sub(bytes);
+                        if let Some((cap, msg_id)) = sent {
+                            self.host.record_sent(conn, cap, msg_id, bytes);
+                        }
+                    }
+                    Err(cmd) => {
+                        held.cmds.push_front(cmd);
+                        break;
+                    }
                 }
+            }
+            if held.cmds.is_empty() {
+                self.held.remove(&conn);
             }
         }
     }
 
-    /// Whether control commands are waiting for a full channel (the loop should come back
-    /// soon and [`drain`](Self::drain) again).
+    /// Whether commands are waiting for a full channel (the loop should come back soon and
+    /// [`drain`](Self::drain) again).
     pub fn has_retries(&self) -> bool {
-        !self.retry.is_empty()
+        !self.held.is_empty()
     }
 
     fn forget(&mut self, conn: ConnId) {
         self.sinks.remove(&conn);
         self.locals.remove(&conn);
-        self.retry.remove(&conn);
+        self.held.remove(&conn);
+        self.overflowed.remove(&conn);
+    }
+}
+
+/// The capability and message id of a send.
+fn sent_key(cmd: &ConnCommand) -> Option<(CapId, u64)> {
+    match cmd {
+        ConnCommand::Run(Command::Send { cap, msg_id, .. }) => Some((*cap, *msg_id)),
+        _ => None,
     }
 }
 
@@ -361,62 +516,4 @@ impl<S: ConnSink> HostAccess for HostDriver<S> {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::io;
-
-    use super::*;
-    use crate::crypto::keys::generate_secret_key;
-    use crate::host::{HostBuilder, HostConfig};
-    use crate::rng::MachineRng;
-    use crate::session::SessionConfig;
-    use crate::test_clock::t0;
-    use crate::types::{Seed, WallClock};
-
-    struct NoSink;
-
-    impl ConnSink for NoSink {
-        fn deliver(&self, _: ConnCommand) -> bool {
-            true
-        }
-    }
-
-    fn driver(now: Instant) -> HostDriver<NoSink> {
-        let mut rng = MachineRng::new(Seed([7; 32]));
-        let key = generate_secret_key(&mut rng);
-        let session = SessionConfig::new(key, "test", Vec::new());
-        let clock = WallClock {
-            at: now,
-            unix_secs: 1_700_000_000,
-        };
-        let host =
-            HostBuilder::new(session, HostConfig::default()).build(now, clock, rng.child_seed());
-        HostDriver::new(host)
-    }
-
-    #[test]
-    fn failed_accepts_are_counted_and_pause_the_listener_until_one_succeeds() {
-        let now = t0();
-        let mut d = driver(now);
-        assert_eq!(d.accept_paused_until(now), None);
-        let emfile = io::Error::from_raw_os_error(24);
-        let first = d.on_accept_error(now, &emfile);
-        assert_eq!(first.log, Some(1));
-        assert_eq!(d.accept_paused_until(now), Some(first.until));
-        let second = d.on_accept_error(first.until, &emfile);
-        assert_eq!(second.delay, first.delay * 2);
-        assert_eq!(second.log, None);
-        assert_eq!(d.host().metrics().accept_errors.get("fd_limit"), Some(&2));
-        // The wake-up deadline of the host is not moved by the pause (the runtime waits for
-        // the pause separately), so timers keep firing on time.
-        assert_eq!(d.wake_at(now), d.deadline());
-        let remote = SocketAddr::from(([192, 0, 2, 1], 30303));
-        let local = SocketAddr::from(([127, 0, 0, 1], 30303));
-        let _ = d.on_inbound(second.until, remote, local);
-        assert_eq!(d.accept_paused_until(second.until), None);
-        assert_eq!(
-            d.on_accept_error(second.until, &emfile).delay,
-            first.delay,
-            "a success starts the backoff over"
-        );
-    }
-}
+mod tests;

@@ -11,7 +11,19 @@
 //!    [`SessionDriver::deadline`];
 //! 4. report it with [`SessionDriver::on_read`], [`SessionDriver::on_written`], a command on
 //!    [`SessionDriver::session_mut`], or [`SessionDriver::on_timeout`]; go to 1.
+//!
+//! Fairness: when several are ready, a loop serves the write first, then commands, then the
+//! read, so a peer flooding us with requests cannot keep its answers from going out.
+//!
+//! Backpressure: the outbound backlog ([`SessionDriver::outbound_backlog`]: bytes not yet
+//! written, the session's queued sends, a send it refused for a full queue, and what the host
+//! still holds for this connection) above [`BACKLOG_HIGH`] stops reading and processing the
+//! peer's input until it is below [`BACKLOG_LOW`]; the peer is slowed down by TCP. Host
+//! connection tasks hand commands over with [`SessionDriver::submit`], which keeps a send
+//! the session's queue refused until there is room (and takes no command meanwhile) instead
+//! of dropping it.
 
+use std::collections::VecDeque;
 use std::io;
 use std::time::{Duration, Instant};
 
@@ -33,6 +45,10 @@ pub const READ_CHUNK: usize = 64 * 1024;
 pub const MIN_READ_CHUNK: usize = 4 * 1024;
 /// Bytes of sealed frames gathered per write.
 pub const WRITE_BUDGET: usize = 256 * 1024;
+/// Outbound backlog above which a session driver stops reading its peer.
+pub const BACKLOG_HIGH: usize = 4 * 1024 * 1024;
+/// Outbound backlog below which a paused session driver reads its peer again.
+pub const BACKLOG_LOW: usize = 1024 * 1024;
 
 /// A seed from the operating system's RNG, for production drivers. State machines never call
 /// this: they get their seed from whoever constructs them.
@@ -309,6 +325,13 @@ pub struct SessionDriver {
     eof: bool,
     app_gone: bool,
     at_checkpoint: bool,
+    /// Commands behind a send the session refused with `QueueFull`, retried in order once
+    /// it has room.
+    blocked: VecDeque<Command>,
+    /// Send bytes meant for this session still outside it (held by the host driver).
+    external: usize,
+    /// Reading is paused until the backlog falls below [`BACKLOG_LOW`].
+    backlogged: bool,
 }
 
 impl SessionDriver {
@@ -322,6 +345,9 @@ impl SessionDriver {
             eof: false,
             app_gone: false,
             at_checkpoint: false,
+            blocked: VecDeque::new(),
+            external: 0,
+            backlogged: false,
         }
     }
 
@@ -349,6 +375,93 @@ impl SessionDriver {
                 self.session.disconnect(now, reason);
                 Ok(())
             }
+        }
+    }
+
+    /// Applies a command from a host connection task, never dropping a send: one the
+    /// session's queue refuses (`QueueFull`) is kept and retried by [`pump`](Self::pump) as
+    /// the queue drains; meanwhile [`accepts_commands`](Self::accepts_commands) is false. Other
+    /// refusals are returned (the session is not established or closing, or the command is
+    /// invalid). Call [`pump`](Self::pump) afterwards.
+    pub fn submit(&mut self, now: Instant, cmd: Command) -> Result<(), SendError> {
+        if !self.blocked.is_empty() {
+            // Behind what waits already, in order (callers that respect `accepts_commands`
+            // never get here).
+            self.blocked.push_back(cmd);
+            self.refresh_backlog();
+            return Ok(());
+        }
+        let kept = matches!(cmd, Command::Send { .. }).then(|| cmd.clone());
+        let result = match self.apply(now, cmd) {
+            Err(SendError::QueueFull) => {
+                self.blocked.extend(kept);
+                Ok(())
+            }
+            other => other,
+        };
+        self.refresh_backlog();
+        result
+    }
+
+    /// Retries the commands waiting for room, in order, until the session refuses one again.
+    /// Returns whether any was taken.
+    fn retry_blocked(&mut self, now: Instant) -> bool {
+        let mut took = false;
+        while let Some(cmd) = self.blocked.pop_front() {
+            let kept = cmd.clone();
+            match self.apply(now, cmd) {
+                Err(SendError::QueueFull) => {
+                    self.blocked.push_front(kept);
+                    break;
+                }
+                // Taken, or refused for good (the session is closing): nothing left to wait
+                // for either way.
+                _ => took = true,
+            }
+        }
+        took
+    }
+
+    /// Whether the loop may take the next command ([`submit`](Self::submit)): false while a
+    /// refused send waits for room in the session's queue.
+    pub fn accepts_commands(&self) -> bool {
+        self.blocked.is_empty()
+    }
+
+    /// Tells the driver how many send bytes meant for this session are still outside it (held
+    /// by the host driver or in the command channel); they count in the
+    /// [`outbound_backlog`](Self::outbound_backlog).
+    pub fn set_external_backlog(&mut self, bytes: usize) {
+        self.external = bytes;
+        self.refresh_backlog();
+    }
+
+    /// Bytes on their way to the peer: not yet written, queued in the session, refused for a
+    /// full queue, and held outside (see [`set_external_backlog`](Self::set_external_backlog)).
+    pub fn outbound_backlog(&self) -> usize {
+        let blocked: usize = self
+            .blocked
+            .iter()
+            .map(|c| match c {
+                Command::Send { payload, .. } => payload.len(),
+                _ => 0,
+            })
+            .sum();
+        (self.wbuf.len() - self.wpos) + self.session.queued_send_bytes() + blocked + self.external
+    }
+
+    /// Whether reading is paused because the outbound backlog went above [`BACKLOG_HIGH`]
+    /// (until it falls below [`BACKLOG_LOW`]).
+    pub fn is_backlogged(&self) -> bool {
+        self.backlogged
+    }
+
+    fn refresh_backlog(&mut self) {
+        let b = self.outbound_backlog();
+        if b > BACKLOG_HIGH {
+            self.backlogged = true;
+        } else if b < BACKLOG_LOW {
+            self.backlogged = false;
         }
     }
 
@@ -395,9 +508,15 @@ impl SessionDriver {
         self.rbuf.capacity()
     }
 
-    /// Whether the loop should wait for the socket to become readable.
+    /// Whether the loop should wait for the socket to become readable: the session takes
+    /// input and the outbound backlog does not hold reading back.
     pub fn wants_read(&self) -> bool {
-        !self.eof && self.session.wants_read()
+        !self.eof && self.may_feed()
+    }
+
+    /// Whether buffered input may be handed to the session now.
+    fn may_feed(&self) -> bool {
+        self.session.wants_read() && !self.backlogged
     }
 
     /// The buffer to read into (empty when not reading) and the bytes waiting to be written.
@@ -419,7 +538,9 @@ impl SessionDriver {
             self.session.handle_transport_closed(now);
         } else {
             self.rbuf.filled(n);
-            self.feed(now);
+            if self.may_feed() {
+                self.feed(now);
+            }
         }
     }
 
@@ -438,6 +559,7 @@ impl SessionDriver {
             self.wbuf.clear();
             self.wpos = 0;
         }
+        self.refresh_backlog();
     }
 
     /// Reports that the deadline passed.
@@ -470,6 +592,9 @@ impl SessionDriver {
             if self.wbuf.len() - self.wpos < WRITE_BUDGET {
                 progressed |= self.session.poll_transmit(&mut self.wbuf, WRITE_BUDGET) > 0;
             }
+            // The queue may have room again now that frames were sealed.
+            progressed |= self.retry_blocked(now);
+            self.refresh_backlog();
             while let Some(ev) = self.session.poll_event() {
                 let checkpoint = matches!(ev, SessionEvent::Authenticated { .. });
                 events.push(ev);
@@ -479,7 +604,7 @@ impl SessionDriver {
                 }
                 progressed = true;
             }
-            if !self.rbuf.is_empty() && self.session.wants_read() {
+            if !self.rbuf.is_empty() && self.may_feed() {
                 progressed |= self.feed(now) > 0;
             }
             if !progressed {

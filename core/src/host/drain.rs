@@ -5,12 +5,13 @@ use std::time::Instant;
 
 use crate::discv4::{Discv4Event, NodeEntry};
 use crate::metrics::{HostMetrics, TrafficKey};
+use crate::p2p::CapId;
 use crate::peers::{BanTarget, PeerAction, ReputationChange};
 use crate::protocol::ProtocolAction;
 use crate::types::Direction;
 
 use super::conn::{Conn, Phase};
-use super::{Host, HostAction, HostEvent};
+use super::{ConnId, Host, HostAction, HostEvent};
 
 /// Bound on drain rounds per input: each round moves everything queued, so more than a few
 /// rounds means children keep feeding each other; stop and let the next input continue.
@@ -39,6 +40,28 @@ impl Host {
         }
     }
 
+    /// A driver handed a `Send` action to its connection's session (or to the connection task
+    /// that hands every command it receives to the session): counts it as egress under the
+    /// negotiated capability. Sends still waiting or discarded are not egress.
+    pub fn record_sent(&mut self, conn: ConnId, cap: CapId, msg_id: u64, bytes: usize) {
+        let negotiated = self.conns.get(&conn).and_then(|c| match &c.phase {
+            Phase::Established { caps, .. } => caps.get(cap).map(|s| s.cap.clone()),
+            _ => None,
+        });
+        let (protocol, version) = negotiated.map(|c| (c.name, c.version)).unwrap_or_default();
+        let key = TrafficKey {
+            protocol,
+            version,
+            code: msg_id,
+        };
+        self.metrics.egress(key, bytes);
+    }
+
+    /// A driver discarded `n` messages for `cause` (counted under `drops`).
+    pub fn record_dropped(&mut self, cause: &'static str, n: u64) {
+        *self.metrics.drops.entry(cause).or_default() += n;
+    }
+
     fn on_protocol_action(&mut self, now: Instant, action: ProtocolAction) {
         let name = |host: &Host, id| {
             host.registry
@@ -48,7 +71,7 @@ impl Host {
         };
         match action {
             ProtocolAction::Send {
-                protocol,
+                protocol: _,
                 peer,
                 cap,
                 msg_id,
@@ -58,21 +81,8 @@ impl Host {
                     HostMetrics::bump(&mut self.metrics.drops, "peer gone");
                     return;
                 };
-                // The negotiated version (a protocol may serve several).
-                let negotiated = self.conns.get(&conn).and_then(|c| match &c.phase {
-                    Phase::Established { caps, .. } => caps.get(cap).map(|s| s.cap.clone()),
-                    _ => None,
-                });
-                let (protocol, version) = match negotiated {
-                    Some(c) => (c.name, c.version),
-                    None => name(self, protocol),
-                };
-                let key = TrafficKey {
-                    protocol,
-                    version,
-                    code: msg_id,
-                };
-                self.metrics.egress(key, payload.len());
+                // Egress is counted by the driver once the session has the message
+                // (`record_sent`), not here where it is only requested.
                 self.actions.push_back(HostAction::Send {
                     conn,
                     cap,

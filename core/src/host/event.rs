@@ -35,7 +35,9 @@ pub enum HostAction {
         /// The connection.
         conn: ConnId,
     },
-    /// `Session::send(now, cap, msg_id, payload)` on the connection.
+    /// `Session::send(now, cap, msg_id, payload)` on the connection; once the session has it,
+    /// the driver reports it with [`Host::record_sent`](super::Host::record_sent) (egress).
+    /// A driver never discards one silently: it waits for room or disconnects the peer.
     Send {
         /// The connection.
         conn: ConnId,

@@ -236,6 +236,12 @@ impl Session {
             && self.queued_bytes <= self.cfg.max_queued_send_bytes
     }
 
+    /// Payload bytes of messages queued for sending and not yet sealed by
+    /// [`poll_transmit`](Self::poll_transmit).
+    pub fn queued_send_bytes(&self) -> usize {
+        self.queued_bytes
+    }
+
     /// How many more bytes the session needs before it can make progress, if it knows
     /// (the rest of a frame whose header was read). It is the peer's claim, not bytes
     /// received: drivers must not allocate by it (core's driver grows its read buffer with

@@ -264,8 +264,12 @@ impl HostNet {
                 payload,
             } => {
                 let now = self.now;
-                if let Some(end) = self.end_mut(i, conn) {
-                    let _ = end.session.send(now, cap, msg_id, payload);
+                let len = payload.len();
+                let taken = self
+                    .end_mut(i, conn)
+                    .is_some_and(|end| end.session.send(now, cap, msg_id, payload).is_ok());
+                if taken {
+                    self.nodes[i].host.record_sent(conn, cap, msg_id, len);
                 }
             }
             HostAction::Disconnect { conn, reason } => {
