@@ -79,6 +79,7 @@ fn syncs_from_one_peer_in_go_ethereum_sized_batches() {
                 SyncQuery::Bodies { hashes } => assert!(hashes.len() <= MAX_BLOCK_FETCH),
                 SyncQuery::Receipts { hashes } => assert!(hashes.len() <= MAX_RECEIPT_FETCH),
                 SyncQuery::Anchor { .. } => panic!("second anchor"),
+                SyncQuery::ReceiptsRest { .. } => panic!("no page was sent"),
             }
             sizes.push(r.query.clone());
             deliver(&mut sync, r.peer, r.id, source.answer(&r.query));
