@@ -287,12 +287,18 @@ impl ReceiptQueue {
                 self.on_failed(blocks, Blame::Nobody);
                 return (Vec::new(), None, 0);
             };
-            kept.receipts.append(&mut lists[0]);
-            lists[0] = kept.receipts;
+            if let Some(first) = lists.first_mut() {
+                kept.receipts.append(first);
+                *first = kept.receipts;
+            }
         }
         let delivered = lists.len();
         let page = if last_block_incomplete {
-            lists.pop().map(|l| (blocks[delivered - 1], l))
+            let block = delivered
+                .checked_sub(1)
+                .and_then(|i| blocks.get(i))
+                .copied();
+            block.zip(lists.pop())
         } else {
             None
         };

@@ -585,7 +585,7 @@ fn an_incomplete_last_list_is_continued_from_its_index_by_the_same_peer() {
         "a valid page is no fault"
     );
     assert!(
-        local.receipts.get(&h2).is_none(),
+        !local.receipts.contains_key(&h2),
         "a page alone is not stored"
     );
     let (reqs, _) = requests(&mut sync, &mut local);
