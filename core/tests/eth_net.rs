@@ -139,7 +139,7 @@ fn status_handshake_accepts_eth69_and_eth68_only_peers() {
     }));
     assert!(ready.contains(&EthEvent::PeerReady {
         peer: cid,
-        version: EthVersion::Eth69
+        version: EthVersion::Eth70
     }));
     assert!(events(&net, b).iter().any(|e| matches!(
         e,
@@ -156,7 +156,10 @@ fn status_handshake_accepts_eth69_and_eth68_only_peers() {
     assert_eq!(metrics(&net, a).handshakes_ok, 2);
     let ni = eth(&net, a).node_info();
     assert_eq!(ni.genesis_hash, ChainSpec::paxeer_devnet().genesis_hash);
-    assert_eq!(ni.versions, vec![EthVersion::Eth69, EthVersion::Eth68]);
+    assert_eq!(
+        ni.versions,
+        vec![EthVersion::Eth70, EthVersion::Eth69, EthVersion::Eth68]
+    );
 }
 
 #[test]

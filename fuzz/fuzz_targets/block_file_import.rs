@@ -14,7 +14,9 @@ fuzz_target!(|data: &[u8]| {
     let mut r = BlockFileReader::new(Box::new(std::io::Cursor::new(data.to_vec())));
     while let Ok(Some(raw)) = r.next_block() {
         assert!(raw.len() <= data.len());
-        let Ok(block) = Block::decode(&raw) else { return };
+        let Ok(block) = Block::decode(&raw) else {
+            return;
+        };
         let _ = check_header(&cfg, &parent, &block.header);
         let _ = check_body(&block.header, &block.body);
         let _ = check_block_size(&cfg, &block.header, raw.len());

@@ -9,8 +9,12 @@ use paxeer_p2p_node::enode_list::parse_enode_list;
 
 fuzz_target!(|data: &[u8]| {
     let _ = parse_enode_list(data);
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(file) = parse_config_toml(text) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(file) = parse_config_toml(text) else {
+        return;
+    };
     if let Ok(s) = Settings::resolve(&RunArgs::default(), &file) {
         assert!(s.max_peers <= MAX_PEERS_LIMIT);
         assert!(s.max_pending_peers >= 1 && s.dial_ratio >= 1 && s.verbosity <= 5);

@@ -32,7 +32,11 @@ fn sign(body: &[u8], key: &secp256k1::SecretKey) -> Vec<u8> {
 
 fn drain(d: &mut Discv4) {
     while let Some((to, bytes)) = d.poll_transmit() {
-        assert!(bytes.len() <= MAX_PACKET_BYTES, "sent {} bytes", bytes.len());
+        assert!(
+            bytes.len() <= MAX_PACKET_BYTES,
+            "sent {} bytes",
+            bytes.len()
+        );
         assert_ne!(to.port(), 0);
     }
     while d.poll_event().is_some() {}
@@ -41,10 +45,24 @@ fn drain(d: &mut Discv4) {
 fuzz_target!(|data: &[u8]| {
     let now0 = t0();
     let key = fixed_key(1);
-    let local = Endpoint { ip: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), udp: 30303, tcp: 30303 };
+    let local = Endpoint {
+        ip: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+        udp: 30303,
+        tcp: 30303,
+    };
     let cfg = Discv4Config::new(key, local);
-    let clock = WallClock { at: now0, unix_secs: 1_700_000_000 };
-    let mut d = Discv4::new(cfg, LocalEnr::new(key, 1), clock, now0, Seed([5; 32]), Box::new(MemoryNodeDb::new()));
+    let clock = WallClock {
+        at: now0,
+        unix_secs: 1_700_000_000,
+    };
+    let mut d = Discv4::new(
+        cfg,
+        LocalEnr::new(key, 1),
+        clock,
+        now0,
+        Seed([5; 32]),
+        Box::new(MemoryNodeDb::new()),
+    );
     let peer = fixed_key(2);
     let mut now = now0;
     drain(&mut d);
@@ -54,8 +72,15 @@ fuzz_target!(|data: &[u8]| {
         let n = usize::from(*len).min(tail.len());
         let (body, next) = tail.split_at(n);
         rest = next;
-        let datagram = if flags & 1 == 1 { sign(body, &peer) } else { body.to_vec() };
-        let from = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2 + ((flags >> 1) & 7))), 30303);
+        let datagram = if flags & 1 == 1 {
+            sign(body, &peer)
+        } else {
+            body.to_vec()
+        };
+        let from = SocketAddr::new(
+            IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2 + ((flags >> 1) & 7))),
+            30303,
+        );
         d.handle_datagram(now, from, &datagram);
         drain(&mut d);
         now += Duration::from_millis(u64::from(flags >> 4) * 200);

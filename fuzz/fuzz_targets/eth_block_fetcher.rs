@@ -36,8 +36,14 @@ fn universe() -> (Block, Vec<Block>) {
     };
     let mut blocks: Vec<Block> = Vec::new();
     for i in 0..24usize {
-        let parent = if i < 16 { i.checked_sub(1) } else { Some(i - 13) };
-        let ph = parent.map_or(&genesis.header, |p| &blocks[p].header).clone();
+        let parent = if i < 16 {
+            i.checked_sub(1)
+        } else {
+            Some(i - 13)
+        };
+        let ph = parent
+            .map_or(&genesis.header, |p| &blocks[p].header)
+            .clone();
         let txs: Vec<Transaction> = (0..(i as u64 % 3))
             .map(|nonce| {
                 Transaction::Legacy(LegacyTx {
@@ -56,11 +62,21 @@ fn universe() -> (Block, Vec<Block>) {
             parent_hash: ph.hash(),
             number: ph.number + 1,
             ommers_hash: EMPTY_UNCLES_HASH,
-            transactions_root: if txs.is_empty() { EMPTY_ROOT_HASH } else { transactions_root(&txs) },
+            transactions_root: if txs.is_empty() {
+                EMPTY_ROOT_HASH
+            } else {
+                transactions_root(&txs)
+            },
             extra_data: vec![i as u8],
             ..Header::default()
         };
-        blocks.push(Block { header, body: BlockBody { transactions: txs, ..BlockBody::default() } });
+        blocks.push(Block {
+            header,
+            body: BlockBody {
+                transactions: txs,
+                ..BlockBody::default()
+            },
+        });
     }
     (genesis, blocks)
 }
@@ -90,7 +106,10 @@ fn drain(f: &mut BlockFetcher, m: &mut Model) {
         if let FetchEvent::Import { block, .. } = ev {
             let hash = block.header.hash();
             let parent = block.header.parent_hash;
-            assert!(m.chain.contains(&parent) || m.handed.contains(&parent), "parent unknown");
+            assert!(
+                m.chain.contains(&parent) || m.handed.contains(&parent),
+                "parent unknown"
+            );
             assert!(validate_body(&block.header, &block.body).is_ok());
             m.handed.insert(hash);
             let result = if !m.chain.contains(&parent) {
@@ -98,7 +117,9 @@ fn drain(f: &mut BlockFetcher, m: &mut Model) {
             } else if !m.chain.insert(hash) {
                 ImportResult::AlreadyKnown
             } else {
-                ImportResult::Imported { new_head: block.header.number > m.head }
+                ImportResult::Imported {
+                    new_head: block.header.number > m.head,
+                }
             };
             f.on_import_result(&hash, &result);
             if result == (ImportResult::Imported { new_head: true }) {
@@ -129,7 +150,12 @@ fuzz_target!(|data: &[u8]| {
         match op % 11 {
             0 | 1 => {
                 let lie = u64::from(b & 1 == 1 && b & 2 == 2);
-                f.on_announce(now, peer(b >> 2), blk.header.hash(), blk.header.number + lie);
+                f.on_announce(
+                    now,
+                    peer(b >> 2),
+                    blk.header.hash(),
+                    blk.header.number + lie,
+                );
             }
             2 => {
                 let mut block = blk.clone();
@@ -143,7 +169,10 @@ fuzz_target!(|data: &[u8]| {
                 let by = if b & 0x80 != 0 { peer(b) } else { *r.peer() };
                 match r {
                     FetchRequest::Headers { id, hash, .. } => {
-                        let own = blocks.iter().find(|x| x.header.hash() == hash).map(|x| x.header.clone());
+                        let own = blocks
+                            .iter()
+                            .find(|x| x.header.hash() == hash)
+                            .map(|x| x.header.clone());
                         let headers = match (b % 4, own) {
                             (0 | 1, Some(h)) => vec![h],
                             (2, _) => vec![blk.header.clone()],
@@ -177,7 +206,12 @@ fuzz_target!(|data: &[u8]| {
             }
             6 => {
                 if b & 1 == 1 {
-                    f.on_headers(now, peer(a), FetchId(u64::from(b)), vec![blk.header.clone()]);
+                    f.on_headers(
+                        now,
+                        peer(a),
+                        FetchId(u64::from(b)),
+                        vec![blk.header.clone()],
+                    );
                 } else {
                     f.on_bodies(now, peer(a), FetchId(u64::from(b)), vec![blk.body.clone()]);
                 }

@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
 use paxeer_p2p_core::eth::app::{
-    BlockImporter, ChainHead, ChainReader, ImportResult, TxPool, TxRejectReason, TxRejection, TxVerdict,
+    BlockImporter, ChainHead, ChainReader, ImportResult, TxPool, TxRejectReason, TxRejection,
+    TxVerdict,
 };
 use paxeer_p2p_core::eth::chainspec::paxeer_devnet_genesis;
 use paxeer_p2p_core::eth::messages::TxAnnouncement;
@@ -122,8 +123,8 @@ fn valid_status(spec: &ChainSpec, version: EthVersion) -> Status {
             genesis_hash: spec.genesis_hash,
             fork_id,
         }),
-        EthVersion::Eth69 => Status::Eth69(Status69 {
-            version: 69,
+        EthVersion::Eth69 | EthVersion::Eth70 => Status::Eth69(Status69 {
+            version: u64::from(version.as_u32()),
             network_id: spec.network_id,
             genesis_hash: spec.genesis_hash,
             fork_id,

@@ -57,7 +57,7 @@ pub struct Common {
     #[arg(long, value_enum, default_value_t = RuntimeKind::Tokio)]
     pub runtime: RuntimeKind,
     /// Capabilities to advertise in Hello (known names, or name/version:count).
-    #[arg(long, default_value = "eth/68,eth/69")]
+    #[arg(long, default_value = "eth/68,eth/69,eth/70")]
     pub caps: String,
 }
 

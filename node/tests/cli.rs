@@ -191,7 +191,10 @@ fn ping_and_listen_interoperate_across_runtimes() {
             .unwrap()
             .starts_with("paxeer-p2p/v"));
         assert_eq!(lines[0]["protocol_version"], 5);
-        assert_eq!(lines[0]["caps"], serde_json::json!(["eth/68", "eth/69"]));
+        assert_eq!(
+            lines[0]["caps"],
+            serde_json::json!(["eth/68", "eth/69", "eth/70"])
+        );
         assert!(lines[1]["rtt_ms"].as_f64().unwrap() >= 0.0);
         assert_eq!(lines[2]["reason_code"], 8);
         let hello = listener.next("hello");

@@ -78,7 +78,7 @@ fn tokio_and_smol_daemons_find_and_list_each_other_then_part_gracefully() {
         && b.peers().len() == 1));
     let pa = &a.peers()[0];
     assert!(pa["name"].as_str().unwrap().contains("/smo/"), "{pa}");
-    assert_eq!(pa["caps"], json!(["eth/69", "ping/1"]));
+    assert_eq!(pa["caps"], json!(["eth/70", "ping/1"]));
     // The eth Status handshake completed: both ends agree on the devnet.
     assert!(wait_until(Duration::from_secs(10), || a.peers()[0]
         ["protocols"]["eth"]["ready"]

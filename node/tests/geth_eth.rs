@@ -2,8 +2,8 @@
 //! `paxeer-p2p run` holding go-ethereum's test chain: the genesis from its genesis.json,
 //! the 600 blocks of chain.rlp imported with `paxeer-p2p import`, their receipts fetched
 //! from a live geth over eth and checked against the headers, and the head state from
-//! headstate.json for the pool. Every test that can run on eth/69 must pass; the tests that
-//! need a later eth version are listed, not run.
+//! headstate.json for the pool. geth and we share eth/70 at most; every test that can run on
+//! eth/70 must pass; the tests that need a later eth version are listed, not run.
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -21,8 +21,8 @@ use serde_json::json;
 use support::geth::{check_suite, run_devp2p, testdata, EngineStub, Geth, NotRun, JWT_SECRET_HEX};
 use support::{wait_until, Daemon, ADMIN};
 
-/// The tests of v1.17.10's `Suite.EthTests` that run on eth/69, in the suite's order.
-const ETH69_TESTS: [&str; 20] = [
+/// The tests of v1.17.10's `Suite.EthTests` that run on eth/70, in the suite's order.
+const ETH70_TESTS: [&str; 20] = [
     "Status",
     "MaliciousHandshake",
     "BlockRangeUpdateExpired",
@@ -42,8 +42,8 @@ const ETH69_TESTS: [&str; 20] = [
     "BlobViolations",
     "TestBlobTxWithoutSidecar",
     "TestBlobTxWithMismatchedSidecar",
-    // Listed last: it only checks the receipts of a block with more than 10 MiB of them on
-    // eth/70 and passes at once on eth/69, so it says nothing until eth/70 (issue 11).
+    // Listed last: on eth/70 it pages the receipts of block 14 (more than 10 MiB of them)
+    // and checks the assembled lists against the receipts roots.
     "GetLargeReceipts",
 ];
 
@@ -107,9 +107,9 @@ fn datadir_with_test_chain(td: &Path, dir: &Path) {
         eth["sync"]["receiptsWanted"] == 0
             && eth["sync"]["syncing"] == false
             && eth["sync"]["receipts"].as_u64().unwrap_or(0) > 0
-            // Block 14's receipts alone exceed eth/69's 10 MiB message limit (the test
-            // chain's large-receipt block): they wait for eth/70's paging (issue 11).
-            && eth["sync"]["receiptsTooLarge"] == 1
+            // Block 14's receipts alone exceed the 10 MiB message limit (the test chain's
+            // large-receipt block): geth sends them in eth/70 pages, none is given up.
+            && eth["sync"]["receiptsTooLarge"] == 0
     });
     let info = node.rpc("admin_nodeInfo", json!([]));
     assert!(
@@ -142,7 +142,7 @@ fn eth_suite(runtime: &str) {
         "--nodiscover",
     ]);
     let engine = EngineStub::start();
-    let run = format!("^({})$", ETH69_TESTS.join("|"));
+    let run = format!("^({})$", ETH70_TESTS.join("|"));
     let args: Vec<String> = [
         "rlpx",
         "eth-test",
@@ -164,12 +164,9 @@ fn eth_suite(runtime: &str) {
     check_suite(
         &format!("eth-{runtime}"),
         &results,
-        &ETH69_TESTS,
+        &ETH70_TESTS,
         &NEEDS_LATER_ETH,
-        &[NotRun {
-            name: "GetLargeReceipts",
-            why: "returns at once below eth/70, so this pass says nothing yet: issue 11",
-        }],
+        &[],
     );
     assert!(
         engine.calls.load(std::sync::atomic::Ordering::SeqCst) > 0,
@@ -178,11 +175,11 @@ fn eth_suite(runtime: &str) {
 }
 
 #[test]
-fn devp2p_eth_suite_passes_on_eth69_on_tokio() {
+fn devp2p_eth_suite_passes_on_eth70_on_tokio() {
     eth_suite("tokio");
 }
 
 #[test]
-fn devp2p_eth_suite_passes_on_eth69_on_smol() {
+fn devp2p_eth_suite_passes_on_eth70_on_smol() {
     eth_suite("smol");
 }

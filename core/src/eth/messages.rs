@@ -1,4 +1,4 @@
-//! Every eth/68 and eth/69 message, with its relative message id, as one typed enum.
+//! Every eth/68, eth/69 and eth/70 message, with its relative message id, as one typed enum.
 //!
 //! Requests and responses carry the EIP-2481 request id: `[request_id, body]`. Decoding is
 //! total and bounded: a payload above [`MAX_MESSAGE_BYTES`] is refused before parsing and
@@ -101,6 +101,14 @@ pub enum ReceiptsBody {
     Eth68(Vec<Vec<ReceiptWithBloom>>),
     /// eth/69: bloomless receipts, per block.
     Eth69(Vec<Vec<Receipt>>),
+    /// eth/70 (EIP-7975): bloomless receipts, per block; the last list may be a page.
+    Eth70 {
+        /// The last list holds only part of its block's receipts (the rest is asked for
+        /// with [`EthMessage::GetReceipts70`] from the next index).
+        last_block_incomplete: bool,
+        /// Receipts per block; the first one starts at the request's first index.
+        lists: Vec<Vec<Receipt>>,
+    },
 }
 
 /// An eth protocol message.
@@ -165,6 +173,15 @@ pub enum EthMessage {
         /// Block hashes.
         hashes: Vec<B256>,
     },
+    /// 0x0f in eth/70: the first block's receipts are wanted from an index on.
+    GetReceipts70 {
+        /// EIP-2481 request id.
+        request_id: u64,
+        /// Receipts of the first block below this index are left out of the answer.
+        first_block_receipt_index: u64,
+        /// Block hashes.
+        hashes: Vec<B256>,
+    },
     /// 0x10.
     Receipts {
         /// EIP-2481 request id.
@@ -198,7 +215,7 @@ impl EthMessage {
             EthMessage::NewPooledTransactionHashes(_) => id::NEW_POOLED_TRANSACTION_HASHES,
             EthMessage::GetPooledTransactions { .. } => id::GET_POOLED_TRANSACTIONS,
             EthMessage::PooledTransactions { .. } => id::POOLED_TRANSACTIONS,
-            EthMessage::GetReceipts { .. } => id::GET_RECEIPTS,
+            EthMessage::GetReceipts { .. } | EthMessage::GetReceipts70 { .. } => id::GET_RECEIPTS,
             EthMessage::Receipts { .. } => id::RECEIPTS,
             EthMessage::BlockRangeUpdate { .. } => id::BLOCK_RANGE_UPDATE,
         }
@@ -214,6 +231,7 @@ impl EthMessage {
             | EthMessage::GetPooledTransactions { request_id, .. }
             | EthMessage::PooledTransactions { request_id, .. }
             | EthMessage::GetReceipts { request_id, .. }
+            | EthMessage::GetReceipts70 { request_id, .. }
             | EthMessage::Receipts { request_id, .. } => Some(*request_id),
             _ => None,
         }
@@ -263,6 +281,15 @@ impl EthMessage {
             | EthMessage::GetPooledTransactions { request_id, hashes }
             | EthMessage::GetReceipts { request_id, hashes } => {
                 rlp::put_u64(&mut p, *request_id);
+                put_hashes(&mut p, hashes);
+            }
+            EthMessage::GetReceipts70 {
+                request_id,
+                first_block_receipt_index,
+                hashes,
+            } => {
+                rlp::put_u64(&mut p, *request_id);
+                rlp::put_u64(&mut p, *first_block_receipt_index);
                 put_hashes(&mut p, hashes);
             }
             EthMessage::BlockBodies { request_id, bodies } => {
@@ -318,14 +345,13 @@ impl EthMessage {
                             rlp::put_list(&mut q, &r);
                         }
                     }
-                    ReceiptsBody::Eth69(blocks) => {
-                        for block in blocks {
-                            let mut r = Vec::new();
-                            for x in block {
-                                r.extend_from_slice(&x.encode_eth69());
-                            }
-                            rlp::put_list(&mut q, &r);
-                        }
+                    ReceiptsBody::Eth69(blocks) => put_eth69_lists(&mut q, blocks),
+                    ReceiptsBody::Eth70 {
+                        last_block_incomplete,
+                        lists,
+                    } => {
+                        rlp::put_bool(&mut p, *last_block_incomplete);
+                        put_eth69_lists(&mut q, lists);
                     }
                 }
                 rlp::put_list(&mut p, &q);
@@ -452,6 +478,32 @@ impl EthMessage {
                     transactions,
                 }
             }
+            id::GET_RECEIPTS if version >= EthVersion::Eth70 => {
+                let mut f = item.list()?;
+                let request_id = f.next_item()?.u64()?;
+                let first_block_receipt_index = f.next_item()?.u64()?;
+                let body = f.next_item()?;
+                f.finish()?;
+                EthMessage::GetReceipts70 {
+                    request_id,
+                    first_block_receipt_index,
+                    hashes: hashes(body)?,
+                }
+            }
+            id::RECEIPTS if version >= EthVersion::Eth70 => {
+                let mut f = item.list()?;
+                let request_id = f.next_item()?.u64()?;
+                let last_block_incomplete = f.next_item()?.bool()?;
+                let body = f.next_item()?;
+                f.finish()?;
+                EthMessage::Receipts {
+                    request_id,
+                    receipts: ReceiptsBody::Eth70 {
+                        last_block_incomplete,
+                        lists: eth69_lists(body, &mut b)?,
+                    },
+                }
+            }
             id::GET_RECEIPTS => {
                 let (request_id, body) = request(item)?;
                 EthMessage::GetReceipts {
@@ -461,9 +513,9 @@ impl EthMessage {
             }
             id::RECEIPTS => {
                 let (request_id, body) = request(item)?;
-                let mut blocks = body.list()?;
                 let receipts = match version {
                     EthVersion::Eth68 => {
+                        let mut blocks = body.list()?;
                         let mut out = Vec::new();
                         while let Some(block) = blocks.next_opt()? {
                             b.take(1)?;
@@ -476,19 +528,7 @@ impl EthMessage {
                         }
                         ReceiptsBody::Eth68(out)
                     }
-                    EthVersion::Eth69 => {
-                        let mut out = Vec::new();
-                        while let Some(block) = blocks.next_opt()? {
-                            b.take(1)?;
-                            let mut l = block.list()?;
-                            let mut rs = Vec::new();
-                            while let Some(r) = l.next_opt()? {
-                                rs.push(Receipt::from_eth69_item(r, &mut b)?);
-                            }
-                            out.push(rs);
-                        }
-                        ReceiptsBody::Eth69(out)
-                    }
+                    _ => ReceiptsBody::Eth69(eth69_lists(body, &mut b)?),
                 };
                 EthMessage::Receipts {
                     request_id,
@@ -509,6 +549,33 @@ impl EthMessage {
         };
         Ok(msg)
     }
+}
+
+/// Appends per-block lists of bloomless (eth/69 form) receipts, each block a list.
+fn put_eth69_lists(out: &mut Vec<u8>, blocks: &[Vec<Receipt>]) {
+    for block in blocks {
+        let mut r = Vec::new();
+        for x in block {
+            r.extend_from_slice(&x.encode_eth69());
+        }
+        rlp::put_list(out, &r);
+    }
+}
+
+/// Decodes a list of per-block lists of bloomless receipts within the object budget.
+fn eth69_lists(item: Item<'_>, b: &mut Budget) -> Result<Vec<Vec<Receipt>>, EthDecodeError> {
+    let mut blocks = item.list()?;
+    let mut out = Vec::new();
+    while let Some(block) = blocks.next_opt()? {
+        b.take(1)?;
+        let mut l = block.list()?;
+        let mut rs = Vec::new();
+        while let Some(r) = l.next_opt()? {
+            rs.push(Receipt::from_eth69_item(r, b)?);
+        }
+        out.push(rs);
+    }
+    Ok(out)
 }
 
 /// Splits `[request_id, body]`.

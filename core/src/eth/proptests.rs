@@ -356,7 +356,7 @@ fn message(version: EthVersion) -> BoxedStrategy<EthMessage> {
                 }))
             })
             .boxed(),
-        EthVersion::Eth69 => (
+        EthVersion::Eth69 | EthVersion::Eth70 => (
             any::<u64>(),
             any::<u64>(),
             any::<[u8; 32]>(),
@@ -397,6 +397,27 @@ fn message(version: EthVersion) -> BoxedStrategy<EthMessage> {
         EthVersion::Eth69 => vec(vec(receipt(), 0..3), 0..3)
             .prop_map(ReceiptsBody::Eth69)
             .boxed(),
+        EthVersion::Eth70 => (any::<bool>(), vec(vec(receipt(), 0..3), 0..3))
+            .prop_map(|(last_block_incomplete, lists)| ReceiptsBody::Eth70 {
+                last_block_incomplete,
+                lists,
+            })
+            .boxed(),
+    };
+    let get_receipts = if version >= EthVersion::Eth70 {
+        (any::<u64>(), any::<u64>(), hashes())
+            .prop_map(
+                |(request_id, first_block_receipt_index, hashes)| EthMessage::GetReceipts70 {
+                    request_id,
+                    first_block_receipt_index,
+                    hashes,
+                },
+            )
+            .boxed()
+    } else {
+        (any::<u64>(), hashes())
+            .prop_map(|(request_id, hashes)| EthMessage::GetReceipts { request_id, hashes })
+            .boxed()
     };
     let mut all = vec![
         status,
@@ -477,9 +498,7 @@ fn message(version: EthVersion) -> BoxedStrategy<EthMessage> {
                 },
             )
             .boxed(),
-        (any::<u64>(), hashes())
-            .prop_map(|(request_id, hashes)| EthMessage::GetReceipts { request_id, hashes })
-            .boxed(),
+        get_receipts,
         (any::<u64>(), receipts)
             .prop_map(|(request_id, receipts)| EthMessage::Receipts {
                 request_id,
@@ -487,7 +506,7 @@ fn message(version: EthVersion) -> BoxedStrategy<EthMessage> {
             })
             .boxed(),
     ];
-    if version == EthVersion::Eth69 {
+    if version.is_eth69_or_later() {
         all.push(
             (any::<u64>(), any::<u64>(), any::<[u8; 32]>())
                 .prop_map(
@@ -504,7 +523,11 @@ fn message(version: EthVersion) -> BoxedStrategy<EthMessage> {
 }
 
 fn version() -> impl Strategy<Value = EthVersion> {
-    prop_oneof![Just(EthVersion::Eth68), Just(EthVersion::Eth69)]
+    prop_oneof![
+        Just(EthVersion::Eth68),
+        Just(EthVersion::Eth69),
+        Just(EthVersion::Eth70)
+    ]
 }
 
 proptest! {
@@ -516,6 +539,18 @@ proptest! {
         let back = EthMessage::decode(EthVersion::Eth68, msg.msg_id(), &enc).unwrap();
         prop_assert_eq!(&back, &msg);
         prop_assert_eq!(back.encode(), enc);
+    }
+
+    #[test]
+    fn eth70_messages_round_trip(msg in message(EthVersion::Eth70)) {
+        let enc = msg.encode();
+        let back = EthMessage::decode(EthVersion::Eth70, msg.msg_id(), &enc).unwrap();
+        prop_assert_eq!(&back, &msg);
+        prop_assert_eq!(&back.encode(), &enc);
+        // The eth/70 request and answer shapes are no eth/69 messages, and back.
+        if msg.msg_id() == 0x0f || msg.msg_id() == 0x10 {
+            prop_assert!(EthMessage::decode(EthVersion::Eth69, msg.msg_id(), &enc).is_err());
+        }
     }
 
     #[test]

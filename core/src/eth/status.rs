@@ -96,7 +96,7 @@ impl Status {
                 genesis_hash: f.next_item()?.array()?,
                 fork_id: ForkId::from_item(f.next_item()?)?,
             }),
-            EthVersion::Eth69 => Status::Eth69(Status69 {
+            EthVersion::Eth69 | EthVersion::Eth70 => Status::Eth69(Status69 {
                 version: f.next_item()?.u64()?,
                 network_id: f.next_item()?.u64()?,
                 genesis_hash: f.next_item()?.array()?,
@@ -217,7 +217,8 @@ pub fn validate_status(
     }
     let layout_matches = matches!(
         (local.version, remote),
-        (EthVersion::Eth68, Status::Eth68(_)) | (EthVersion::Eth69, Status::Eth69(_))
+        (EthVersion::Eth68, Status::Eth68(_))
+            | (EthVersion::Eth69 | EthVersion::Eth70, Status::Eth69(_))
     );
     if !layout_matches || remote.version() != u64::from(local.version.as_u32()) {
         return Err(StatusError::VersionMismatch {

@@ -166,6 +166,11 @@ fn hash_list_requests_carry_the_shared_hashes() {
             (0x09, GET_POOLED_TXS),
             (0x0f, GET_RECEIPTS),
         ] {
+            // eth/70's GetReceipts carries the first index too (see below).
+            if version >= EthVersion::Eth70 && id == 0x0f {
+                assert!(EthMessage::decode(version, id, &h(hex)).is_err());
+                continue;
+            }
             match decode(version, id, hex) {
                 EthMessage::GetBlockBodies { request_id, hashes }
                 | EthMessage::GetPooledTransactions { request_id, hashes }
@@ -283,6 +288,10 @@ fn receipts_layout_follows_the_negotiated_version() {
 fn empty_list_messages_round_trip() {
     for version in EthVersion::ALL {
         for id in [0x04, 0x05, 0x06, 0x09, 0x0a, 0x0f, 0x10] {
+            if version >= EthVersion::Eth70 && (id == 0x0f || id == 0x10) {
+                assert!(EthMessage::decode(version, id, &h(EMPTY_MESSAGE)).is_err());
+                continue;
+            }
             let msg = decode(version, id, EMPTY_MESSAGE);
             assert_eq!(msg.request_id(), Some(REQUEST_ID));
         }
@@ -317,4 +326,37 @@ fn header_request_origin_must_be_a_hash_or_a_short_number() {
     };
     assert_eq!(g.origin, HashOrNumber::Number(u64::MAX));
     assert!(g.reverse);
+}
+
+#[test]
+fn eth70_receipt_messages_carry_the_index_and_the_flag() {
+    // [1111, 3, []] and [1111, true, [[]]]: EIP-7975's field order.
+    assert_eq!(
+        decode(
+            EthVersion::Eth70,
+            0x0f,
+            "c5820457 03 c0".replace(' ', "").as_str()
+        ),
+        EthMessage::GetReceipts70 {
+            request_id: REQUEST_ID,
+            first_block_receipt_index: 3,
+            hashes: Vec::new(),
+        }
+    );
+    assert_eq!(
+        decode(
+            EthVersion::Eth70,
+            0x10,
+            "c6820457 01 c1c0".replace(' ', "").as_str()
+        ),
+        EthMessage::Receipts {
+            request_id: REQUEST_ID,
+            receipts: ReceiptsBody::Eth70 {
+                last_block_incomplete: true,
+                lists: vec![Vec::new()],
+            },
+        }
+    );
+    // The flag is a boolean: 2 is no flag.
+    assert!(EthMessage::decode(EthVersion::Eth70, 0x10, &h("c682045702c1c0")).is_err());
 }

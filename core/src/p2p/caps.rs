@@ -179,12 +179,12 @@ mod tests;
 
 /// Message counts of well-known capabilities, so tools can advertise them by name:
 /// eth/62 has 8 messages, eth/63–68 have 17 (ids 0x00–0x10), eth/69 has 18 (adds
-/// BlockRangeUpdate), snap/1 has 8.
+/// BlockRangeUpdate), eth/70 has 18 too (it changes two messages' shapes), snap/1 has 8.
 pub fn known_message_count(cap: &Capability) -> Option<u64> {
     match (cap.name.as_str(), cap.version) {
         ("eth", 62) => Some(8),
         ("eth", 63..=68) => Some(17),
-        ("eth", 69) => Some(18),
+        ("eth", 69 | 70) => Some(18),
         ("snap", 1) => Some(8),
         _ => None,
     }

@@ -31,7 +31,7 @@ pub fn local_status(cfg: &EthConfig, chain: &dyn ChainReader, version: EthVersio
             genesis_hash: cfg.spec.genesis_hash,
             fork_id,
         }),
-        EthVersion::Eth69 => Status::Eth69(Status69 {
+        EthVersion::Eth69 | EthVersion::Eth70 => Status::Eth69(Status69 {
             version: u64::from(version.as_u32()),
             network_id: cfg.network_id,
             genesis_hash: cfg.spec.genesis_hash,

@@ -66,6 +66,8 @@ mod txs;
 #[cfg(test)]
 mod block_tests;
 #[cfg(test)]
+mod serve_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tx_tests;
@@ -388,7 +390,7 @@ impl EthProtocol {
             latest_hash: head.hash,
         };
         for (peer, p) in &self.peers {
-            if p.is_ready() && p.version == EthVersion::Eth69 {
+            if p.is_ready() && p.version.is_eth69_or_later() {
                 let _ = Self::send(ctx, *peer, &msg);
             }
         }
@@ -433,7 +435,22 @@ impl EthProtocol {
             }
             EthMessage::GetReceipts { request_id, hashes } => {
                 self.metrics.served.receipts += 1;
-                let reply = serve::receipts(self.chain.as_ref(), version, request_id, &hashes);
+                let reply = serve::receipts(self.chain.as_ref(), version, request_id, 0, &hashes);
+                Self::send(ctx, peer, &reply);
+            }
+            EthMessage::GetReceipts70 {
+                request_id,
+                first_block_receipt_index,
+                hashes,
+            } => {
+                self.metrics.served.receipts += 1;
+                let reply = serve::receipts(
+                    self.chain.as_ref(),
+                    version,
+                    request_id,
+                    first_block_receipt_index,
+                    &hashes,
+                );
                 Self::send(ctx, peer, &reply);
             }
             EthMessage::GetPooledTransactions { request_id, hashes } => {
@@ -543,7 +560,7 @@ impl Protocol for EthProtocol {
             .versions
             .first()
             .copied()
-            .unwrap_or(EthVersion::Eth69);
+            .unwrap_or(EthVersion::Eth70);
         spec_of(v)
     }
 

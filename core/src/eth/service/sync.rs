@@ -12,6 +12,7 @@ use crate::eth::block::Block;
 use crate::eth::messages::{EthMessage, GetBlockHeaders, HashOrNumber, ReceiptsBody};
 use crate::eth::receipts::Receipt;
 use crate::eth::sync::{PeerRange, RequestFailure, SyncEvent, SyncFault, SyncQuery, SyncRequest};
+use crate::eth::version::EthVersion;
 use crate::peers::ReputationChange;
 use crate::protocol::ProtocolContext;
 use crate::types::PeerId;
@@ -161,9 +162,21 @@ impl EthProtocol {
                 request_id: wire,
                 hashes: hashes.clone(),
             },
-            SyncQuery::Receipts { hashes } => EthMessage::GetReceipts {
+            SyncQuery::Receipts { hashes } => match self.peers.get(&req.peer) {
+                Some(p) if p.version >= EthVersion::Eth70 => EthMessage::GetReceipts70 {
+                    request_id: wire,
+                    first_block_receipt_index: 0,
+                    hashes: hashes.clone(),
+                },
+                _ => EthMessage::GetReceipts {
+                    request_id: wire,
+                    hashes: hashes.clone(),
+                },
+            },
+            SyncQuery::ReceiptsRest { hash, first_index } => EthMessage::GetReceipts70 {
                 request_id: wire,
-                hashes: hashes.clone(),
+                first_block_receipt_index: *first_index,
+                hashes: vec![*hash],
             },
         };
         if Self::send(ctx, req.peer, &msg) {
@@ -182,17 +195,27 @@ impl EthProtocol {
         request_id: u64,
         receipts: ReceiptsBody,
     ) {
-        let lists: Vec<Vec<Receipt>> = match receipts {
-            ReceiptsBody::Eth69(lists) => lists,
+        let (lists, last_block_incomplete): (Vec<Vec<Receipt>>, bool) = match receipts {
+            ReceiptsBody::Eth69(lists) => (lists, false),
+            ReceiptsBody::Eth70 {
+                last_block_incomplete,
+                lists,
+            } => (lists, last_block_incomplete),
             // The bloom is derived from the logs, so the one sent is not needed: the root
             // check uses the recomputed one.
-            ReceiptsBody::Eth68(lists) => lists
-                .into_iter()
-                .map(|l| l.into_iter().map(|r| r.receipt).collect())
-                .collect(),
+            ReceiptsBody::Eth68(lists) => (
+                lists
+                    .into_iter()
+                    .map(|l| l.into_iter().map(|r| r.receipt).collect())
+                    .collect(),
+                false,
+            ),
         };
         match self.match_response(ctx, peer, request_id, lists.len()) {
-            Ok(RequestKind::Sync { id }) => self.sync.on_receipts(peer, id, lists),
+            Ok(RequestKind::Sync { id }) => {
+                self.sync
+                    .on_receipt_page(peer, id, lists, last_block_incomplete)
+            }
             Ok(kind) => self.wrong_response(ctx, peer, request_id, kind),
             Err(_) => {}
         }

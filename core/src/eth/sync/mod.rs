@@ -84,10 +84,22 @@ use receipts::ReceiptQueue;
 /// What a request in flight asked for.
 #[derive(Clone, Debug)]
 enum Asked {
-    Anchor { hash: B256 },
-    Headers { start: u64, amount: u64, epoch: u64 },
-    Bodies { hashes: Vec<B256>, epoch: u64 },
-    Receipts { blocks: Vec<(u64, B256)> },
+    Anchor {
+        hash: B256,
+    },
+    Headers {
+        start: u64,
+        amount: u64,
+        epoch: u64,
+    },
+    Bodies {
+        hashes: Vec<B256>,
+        epoch: u64,
+    },
+    Receipts {
+        blocks: Vec<(u64, B256)>,
+        first_index: u64,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -195,7 +207,7 @@ impl ChainSync {
             }
             RequestFailure::PeerGone | RequestFailure::Unsent => Blame::Nobody,
             RequestFailure::TooLarge => {
-                if let Asked::Receipts { blocks } = &asked {
+                if let Asked::Receipts { blocks, .. } = &asked {
                     for hash in self.receipts.on_too_large(blocks) {
                         self.stats.receipts_too_large += 1;
                         self.events.push_back(SyncEvent::ReceiptsTooLarge { hash });
@@ -233,7 +245,7 @@ impl ChainSync {
                     bodies::on_failed(&mut t.linked, &hashes, blame);
                 }
             }
-            Asked::Receipts { blocks } => self.receipts.on_failed(&blocks, blame),
+            Asked::Receipts { blocks, .. } => self.receipts.on_failed(&blocks, blame),
         }
     }
 
@@ -320,17 +332,42 @@ impl ChainSync {
         }
     }
 
-    /// A Receipts answer to request `id` from `peer`: one list per block, in order.
+    /// A Receipts answer to request `id` from `peer`: one whole list per block, in order.
     pub fn on_receipts(&mut self, peer: PeerId, id: SyncId, lists: Vec<Vec<Receipt>>) {
+        self.on_receipt_page(peer, id, lists, false);
+    }
+
+    /// A Receipts answer to request `id` from `peer` that may end with a page of a block's
+    /// receipts (eth/70, `last_block_incomplete`): the page is checked against the block's
+    /// limits and kept, and the rest is asked of the same peer from the next index. The
+    /// first list of an answer to [`SyncQuery::ReceiptsRest`] continues the kept page.
+    pub fn on_receipt_page(
+        &mut self,
+        peer: PeerId,
+        id: SyncId,
+        lists: Vec<Vec<Receipt>>,
+        last_block_incomplete: bool,
+    ) {
         let Some(asked) = self.take(&peer, id) else {
             return;
         };
-        let Asked::Receipts { blocks } = asked else {
+        let Asked::Receipts {
+            blocks,
+            first_index,
+        } = asked
+        else {
             self.requeue(peer, asked, Blame::Failed(peer), false);
             self.penalize(peer, SyncFault::Unrequested);
             return;
         };
-        let (verified, fault, missing) = self.receipts.on_receipts(peer, &blocks, lists);
+        let answer = receipts::Answer {
+            from: peer,
+            blocks: &blocks,
+            first_index,
+            lists,
+            last_block_incomplete,
+        };
+        let (verified, fault, missing) = self.receipts.on_receipts(answer);
         self.stats.undelivered += missing;
         for v in verified {
             self.stats.receipts += 1;
@@ -451,6 +488,14 @@ impl ChainSync {
             }
         }
         self.receipts.refill(chain);
+        if let Some((peer, number, hash, first_index)) = self.receipts.next_rest(&self.peers) {
+            self.stats.receipt_requests += 1;
+            let asked = Asked::Receipts {
+                blocks: vec![(number, hash)],
+                first_index,
+            };
+            return Some(self.issue(peer, asked, SyncQuery::ReceiptsRest { hash, first_index }));
+        }
         // While blocks are still being imported, wait for full receipt requests.
         if self.target.is_some() && self.receipts.idle_len() < MAX_RECEIPT_FETCH {
             return None;
@@ -460,7 +505,10 @@ impl ChainSync {
         let hashes = blocks.iter().map(|(_, h)| *h).collect();
         Some(self.issue(
             peer,
-            Asked::Receipts { blocks },
+            Asked::Receipts {
+                blocks,
+                first_index: 0,
+            },
             SyncQuery::Receipts { hashes },
         ))
     }

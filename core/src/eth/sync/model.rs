@@ -103,6 +103,8 @@ impl ModelChain {
                 timestamp: parent.timestamp + 12,
                 transactions_root: transactions_root(&txs),
                 receipts_root: receipts_root(&rs),
+                gas_used: 21_000 * txs.len() as u64,
+                gas_limit: 30_000_000,
                 ..parent
             };
             let hash = header.hash();
@@ -159,6 +161,14 @@ impl ModelChain {
             SyncQuery::Receipts { hashes } => {
                 Answer::Receipts(hashes.iter().map_while(|h| self.receipts(h)).collect())
             }
+            SyncQuery::ReceiptsRest { hash, first_index } => Answer::Receipts(
+                self.receipts(hash)
+                    .map(|rs| {
+                        let skip = usize::try_from(*first_index).unwrap_or(usize::MAX);
+                        vec![rs.into_iter().skip(skip).collect()]
+                    })
+                    .unwrap_or_default(),
+            ),
         }
     }
 

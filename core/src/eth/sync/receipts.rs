@@ -4,6 +4,10 @@
 //! ([`ChainReader::missing_receipts`]). Each block's list is accepted only when the trie
 //! root of its consensus encodings (typed envelopes, bloom recomputed from the logs) equals
 //! the header's receipts root.
+//!
+//! An eth/70 peer may answer a block's list in pages (EIP-7975): a page is checked against
+//! what the block can hold ([`page_fits`]), kept with the peer that sent it, and the rest is
+//! asked of that peer alone; the assembled list is verified against the root as any other.
 
 use std::collections::BTreeMap;
 
@@ -26,6 +30,77 @@ struct Wanted {
     /// Most blocks asked for in one request with it: halved each time an answer covering
     /// it was too large.
     batch_cap: usize,
+    /// The header's gas used and gas limit, and the body's transaction count when the
+    /// body is held: the bounds a page of the list is checked against.
+    gas_used: u64,
+    gas_limit: u64,
+    tx_count: Option<usize>,
+    /// The receipts received so far from an eth/70 peer that pages this block's list.
+    partial: Option<Partial>,
+}
+
+/// The first receipts of a block, from the peer asked for the rest.
+#[derive(Clone, Debug)]
+struct Partial {
+    from: PeerId,
+    receipts: Vec<Receipt>,
+}
+
+/// One Receipts answer as the sync sees it.
+#[derive(Debug)]
+pub(super) struct Answer<'a> {
+    /// Who sent it.
+    pub from: PeerId,
+    /// The blocks asked for, in order.
+    pub blocks: &'a [(u64, B256)],
+    /// Receipts of the first block below this index were held already (eth/70).
+    pub first_index: u64,
+    /// One list per block, a prefix of `blocks`.
+    pub lists: Vec<Vec<Receipt>>,
+    /// The last list is a page of its block's receipts (eth/70).
+    pub last_block_incomplete: bool,
+}
+
+/// Least gas a transaction costs (EIP-7623 floor after Amsterdam's 4500 is the lowest any
+/// fork charges): bounds how many receipts a block's gas used can pay for.
+const MIN_TX_GAS: u64 = 4_500;
+/// Gas per byte of log data (go-ethereum `params.LogDataGas`); topics and the address cost
+/// more per byte, so every logged byte costs at least this.
+const LOG_DATA_GAS: u64 = 8;
+
+/// Bytes a receipt's logs occupy (address, topics, data), each costing at least
+/// [`LOG_DATA_GAS`] gas.
+fn log_bytes(r: &Receipt) -> u64 {
+    r.logs
+        .iter()
+        .map(|l| {
+            let n = 20 + 32 * l.topics.len() + l.data.len();
+            u64::try_from(n).unwrap_or(u64::MAX)
+        })
+        .fold(0u64, u64::saturating_add)
+}
+
+/// Whether `receipts`, the first ones of a block's list that is not complete yet, can be
+/// part of it (EIP-7975): not empty, fewer than its transactions (and than its gas used can
+/// pay for), no receipt logging more than the gas limit pays for, and all together no more
+/// than the gas used pays for.
+fn page_fits(w: &Wanted, receipts: &[Receipt]) -> bool {
+    let count = u64::try_from(receipts.len()).unwrap_or(u64::MAX);
+    if receipts.is_empty()
+        || w.tx_count.is_some_and(|n| receipts.len() >= n)
+        || count > w.gas_used / MIN_TX_GAS
+    {
+        return false;
+    }
+    let per_receipt = w.gas_limit / LOG_DATA_GAS;
+    if receipts.iter().any(|r| log_bytes(r) > per_receipt) {
+        return false;
+    }
+    let total = receipts
+        .iter()
+        .map(log_bytes)
+        .fold(0u64, u64::saturating_add);
+    total <= w.gas_used / LOG_DATA_GAS
 }
 
 /// One block's receipts, verified.
@@ -72,15 +147,42 @@ impl ReceiptQueue {
                 next = h.number;
                 break;
             }
+            let hash = h.hash();
             self.wanted.entry(h.number).or_insert_with(|| Wanted {
-                hash: h.hash(),
+                hash,
                 receipts_root: h.receipts_root,
                 requested: false,
                 avoid: Avoid::default(),
                 batch_cap: MAX_RECEIPT_FETCH,
+                gas_used: h.gas_used,
+                gas_limit: h.gas_limit,
+                tx_count: chain.body(&hash).map(|b| b.transactions.len()),
+                partial: None,
             });
         }
         self.cursor = next.max(self.cursor);
+    }
+
+    /// The next continuation of a paged list: the lowest block with a kept page not asked
+    /// for, its number and hash, the peer that sent the page and the index to go on from;
+    /// marked as asked. A page whose peer left is dropped (the block is asked anew).
+    pub fn next_rest(&mut self, peers: &SyncPeers) -> Option<(PeerId, u64, B256, u64)> {
+        for (n, w) in &mut self.wanted {
+            if w.requested {
+                continue;
+            }
+            let Some(p) = &w.partial else {
+                continue;
+            };
+            if peers.get(&p.from).is_none() {
+                w.partial = None;
+                continue;
+            }
+            w.requested = true;
+            let first = u64::try_from(p.receipts.len()).unwrap_or(u64::MAX);
+            return Some((p.from, *n, w.hash, first));
+        }
+        None
     }
 
     /// The next request: the lowest wanted block not asked for that some peer serves, that
@@ -89,14 +191,14 @@ impl ReceiptQueue {
         let peer = self
             .wanted
             .iter()
-            .filter(|(_, w)| !w.requested)
+            .filter(|(_, w)| !w.requested && w.partial.is_none())
             .find_map(|(n, w)| peers.pick(*n, *n, &w.avoid))?;
         let range = peers.get(&peer)?.range;
         let latest = range.latest?;
         let mut blocks = Vec::new();
         let mut cap = MAX_RECEIPT_FETCH;
         for (n, w) in self.wanted.range_mut(range.earliest..=latest) {
-            if w.requested || w.avoid.contains(&peer) {
+            if w.requested || w.partial.is_some() || w.avoid.contains(&peer) {
                 continue;
             }
             if blocks.is_empty() {
@@ -137,12 +239,14 @@ impl ReceiptQueue {
 
     /// A request for `blocks` failed; `blame` says whom to avoid for them.
     /// A timed-out request is asked again in halves: a slow answer is often a large one,
-    /// and an answer too large may arrive only after its deadline.
+    /// and an answer too large may arrive only after its deadline. A kept page of their
+    /// receipts is dropped: the block is asked anew from its first receipt.
     pub fn on_failed(&mut self, blocks: &[(u64, B256)], blame: Blame) {
         let half = (blocks.len() / 2).max(1);
         for (n, hash) in blocks {
             if let Some(w) = self.wanted.get_mut(n).filter(|w| w.hash == *hash) {
                 w.requested = false;
+                w.partial = None;
                 w.avoid.blame(blame);
                 if matches!(blame, Blame::Slow(_)) {
                     w.batch_cap = w.batch_cap.min(half);
@@ -153,14 +257,18 @@ impl ReceiptQueue {
 
     /// `from` answered the request for `blocks` with `lists` (one per block, in order, a
     /// prefix when it lacks some). Verified lists are returned for storage; the first list
-    /// that does not match its receipts root stops the check and is the peer's fault.
-    pub fn on_receipts(
-        &mut self,
-        from: PeerId,
-        blocks: &[(u64, B256)],
-        lists: Vec<Vec<Receipt>>,
-    ) -> (Vec<Verified>, Option<SyncFault>, u64) {
-        if lists.len() > blocks.len() {
+    /// that does not match its receipts root stops the check and is the peer's fault. On
+    /// eth/70 the first list continues the block's kept page when `first_index` is not 0,
+    /// and a last list marked incomplete is checked ([`page_fits`]) and kept for the rest.
+    pub fn on_receipts(&mut self, a: Answer<'_>) -> (Vec<Verified>, Option<SyncFault>, u64) {
+        let Answer {
+            from,
+            blocks,
+            first_index,
+            mut lists,
+            last_block_incomplete,
+        } = a;
+        if lists.len() > blocks.len() || (last_block_incomplete && lists.is_empty()) {
             self.on_failed(blocks, Blame::Failed(from));
             return (Vec::new(), Some(SyncFault::Unrequested), 0);
         }
@@ -168,7 +276,32 @@ impl ReceiptQueue {
             self.on_failed(blocks, Blame::Failed(from));
             return (Vec::new(), None, u64::try_from(blocks.len()).unwrap_or(0));
         }
+        if first_index > 0 {
+            let kept = blocks
+                .first()
+                .and_then(|(n, h)| self.wanted.get_mut(n).filter(|w| w.hash == *h))
+                .and_then(|w| w.partial.take())
+                .filter(|p| p.from == from && p.receipts.len() as u64 == first_index);
+            let Some(mut kept) = kept else {
+                // Nothing to continue (the page was dropped meanwhile): ask anew.
+                self.on_failed(blocks, Blame::Nobody);
+                return (Vec::new(), None, 0);
+            };
+            if let Some(first) = lists.first_mut() {
+                kept.receipts.append(first);
+                *first = kept.receipts;
+            }
+        }
         let delivered = lists.len();
+        let page = if last_block_incomplete {
+            let block = delivered
+                .checked_sub(1)
+                .and_then(|i| blocks.get(i))
+                .copied();
+            block.zip(lists.pop())
+        } else {
+            None
+        };
         let mut out = Vec::new();
         let mut fault = None;
         for ((n, hash), list) in blocks.iter().zip(lists) {
@@ -187,12 +320,26 @@ impl ReceiptQueue {
                 break;
             }
         }
+        let mut kept_page = None;
+        if let (None, Some(((n, hash), receipts))) = (fault, page) {
+            match self.wanted.get_mut(&n).filter(|w| w.hash == hash) {
+                Some(w) if page_fits(w, &receipts) => {
+                    w.requested = false;
+                    w.partial = Some(Partial { from, receipts });
+                    kept_page = Some(n);
+                }
+                Some(_) => fault = Some(SyncFault::BadReceiptPage),
+                None => {}
+            }
+        }
         // Everything not accepted goes back: avoiding this peer after a fault; a short
         // answer's tail (go-ethereum stops at its soft limit or first missing block) to
-        // anyone.
+        // anyone. A kept page stays for its continuation.
         let rest: Vec<(u64, B256)> = blocks
             .iter()
-            .filter(|(n, h)| self.wanted.get(n).is_some_and(|w| w.hash == *h))
+            .filter(|(n, h)| {
+                Some(*n) != kept_page && self.wanted.get(n).is_some_and(|w| w.hash == *h)
+            })
             .copied()
             .collect();
         let blame = match fault {

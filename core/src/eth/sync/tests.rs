@@ -79,6 +79,7 @@ fn syncs_from_one_peer_in_go_ethereum_sized_batches() {
                 SyncQuery::Bodies { hashes } => assert!(hashes.len() <= MAX_BLOCK_FETCH),
                 SyncQuery::Receipts { hashes } => assert!(hashes.len() <= MAX_RECEIPT_FETCH),
                 SyncQuery::Anchor { .. } => panic!("second anchor"),
+                SyncQuery::ReceiptsRest { .. } => panic!("no page was sent"),
             }
             sizes.push(r.query.clone());
             deliver(&mut sync, r.peer, r.id, source.answer(&r.query));
@@ -555,4 +556,114 @@ fn a_timed_out_receipts_request_is_asked_again_in_halves() {
         "{sizes:?} after {first}"
     );
     assert_eq!(sizes.iter().sum::<usize>(), first);
+}
+
+/// A chain whose block 2 (two transactions) lacks its receipts locally, a sync with one
+/// peer serving it, and that block's hash and receipts.
+fn one_block_missing() -> (ModelChain, ModelChain, ChainSync, B256, Vec<Receipt>) {
+    let source = ModelChain::build(5);
+    let mut local = source.clone();
+    let h2 = local.blocks[2].header.hash();
+    let rs = local.receipts.remove(&h2).unwrap();
+    assert_eq!(rs.len(), 2);
+    let mut sync = ChainSync::new();
+    sync.on_peer(peer(1), source.range());
+    (source, local, sync, h2, rs)
+}
+
+#[test]
+fn an_incomplete_last_list_is_continued_from_its_index_by_the_same_peer() {
+    let (source, mut local, mut sync, h2, rs) = one_block_missing();
+    sync.on_peer(peer(2), source.range());
+    let (reqs, _) = requests(&mut sync, &mut local);
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].query, SyncQuery::Receipts { hashes: vec![h2] });
+    let asked = reqs[0].peer;
+    sync.on_receipt_page(asked, reqs[0].id, vec![rs[..1].to_vec()], true);
+    assert!(
+        drain(&mut sync, &mut local).is_empty(),
+        "a valid page is no fault"
+    );
+    assert!(
+        !local.receipts.contains_key(&h2),
+        "a page alone is not stored"
+    );
+    let (reqs, _) = requests(&mut sync, &mut local);
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(
+        reqs[0].peer, asked,
+        "the rest is asked of the page's sender"
+    );
+    assert_eq!(
+        reqs[0].query,
+        SyncQuery::ReceiptsRest {
+            hash: h2,
+            first_index: 1
+        }
+    );
+    sync.on_receipt_page(asked, reqs[0].id, vec![rs[1..].to_vec()], false);
+    drain(&mut sync, &mut local);
+    assert_eq!(local.receipts.get(&h2), Some(&rs), "assembled and verified");
+    assert!(requests(&mut sync, &mut local).0.is_empty());
+    assert_synced(&local, &source);
+}
+
+#[test]
+fn a_page_that_cannot_be_part_of_the_block_is_a_fault() {
+    // As many receipts as transactions is no incomplete list; an empty page says nothing;
+    // more log data than the block's gas pays for is impossible.
+    let mut too_much_log = vec![Receipt {
+        logs: vec![crate::eth::receipts::Log {
+            address: [0; 20],
+            topics: Vec::new(),
+            data: vec![0; 42_000 / 8 + 1],
+        }],
+        ..one_block_missing().4[0].clone()
+    }];
+    too_much_log[0].cumulative_gas_used = 21_000;
+    for page in [one_block_missing().4, too_much_log] {
+        let (_, mut local, mut sync, h2, rs) = one_block_missing();
+        let (reqs, _) = requests(&mut sync, &mut local);
+        sync.on_receipt_page(peer(1), reqs[0].id, vec![page], true);
+        assert_eq!(
+            drain(&mut sync, &mut local),
+            vec![SyncEvent::Penalize {
+                peer: peer(1),
+                fault: SyncFault::BadReceiptPage
+            }]
+        );
+        // Asked anew from the first receipt (of someone else, once there is one).
+        sync.on_peer(peer(2), ModelChain::build(5).range());
+        let (reqs, _) = requests(&mut sync, &mut local);
+        assert_eq!(reqs.len(), 1);
+        assert_eq!(reqs[0].peer, peer(2));
+        assert_eq!(reqs[0].query, SyncQuery::Receipts { hashes: vec![h2] });
+        let _ = rs;
+    }
+    let (_, mut local, mut sync, _, _) = one_block_missing();
+    let (reqs, _) = requests(&mut sync, &mut local);
+    sync.on_receipt_page(peer(1), reqs[0].id, Vec::new(), true);
+    assert_eq!(
+        drain(&mut sync, &mut local),
+        vec![SyncEvent::Penalize {
+            peer: peer(1),
+            fault: SyncFault::Unrequested
+        }]
+    );
+}
+
+#[test]
+fn a_page_is_dropped_when_its_peer_leaves() {
+    let (source, mut local, mut sync, h2, rs) = one_block_missing();
+    let (reqs, _) = requests(&mut sync, &mut local);
+    sync.on_receipt_page(peer(1), reqs[0].id, vec![rs[..1].to_vec()], true);
+    sync.on_peer_gone(peer(1));
+    sync.on_peer(peer(2), source.range());
+    let (reqs, _) = requests(&mut sync, &mut local);
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].peer, peer(2));
+    assert_eq!(reqs[0].query, SyncQuery::Receipts { hashes: vec![h2] });
+    sync.on_receipts(peer(2), reqs[0].id, vec![rs.clone()]);
+    drain(&mut sync, &mut local);
+    assert_eq!(local.receipts.get(&h2), Some(&rs));
 }

@@ -36,6 +36,14 @@ pub enum SyncQuery {
         /// Block hashes.
         hashes: Vec<B256>,
     },
+    /// The rest of one block's receipts, from index `first_index` on (eth/70 paging: asked
+    /// only of the peer that sent the first page, so only of an eth/70 peer).
+    ReceiptsRest {
+        /// Block hash.
+        hash: B256,
+        /// Receipts already held: the first one wanted.
+        first_index: u64,
+    },
 }
 
 /// A request the driver must send: `query` to `peer`, answered through the `on_*` input of
@@ -123,6 +131,11 @@ pub enum SyncFault {
     /// Receipts whose trie root is not the header's receipts root.
     #[error("receipts do not match the receipts root")]
     ReceiptsMismatch,
+    /// An eth/70 page of a block's receipts (last list marked incomplete) that cannot be
+    /// part of the block: empty, more receipts than transactions, or more log data than the
+    /// block's gas pays for (EIP-7975).
+    #[error("partial receipt list breaks the block's limits")]
+    BadReceiptPage,
     /// The importer refused a block whose header this peer delivered.
     #[error("block refused by the importer")]
     InvalidBlock,
