@@ -33,11 +33,11 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use paxeer_p2p_core::crypto::ecies;
 use paxeer_p2p_core::crypto::keys::{
     ecdh_x, generate_secret_key, peer_id_of, public_key_bytes, public_key_from_bytes,
     public_key_from_uncompressed, recover, secp, sign_recoverable,
 };
-use paxeer_p2p_core::crypto::ecies;
 use paxeer_p2p_core::rlpx::handshake::{AuthSent, ExpectAuth};
 use paxeer_p2p_core::rng::MachineRng;
 use paxeer_p2p_core::types::Seed;
@@ -147,7 +147,12 @@ fn handshake(c: &mut Criterion) {
     g.bench_function("read_auth2", |bench| {
         bench.iter(|| {
             let recipient = ExpectAuth::new(key_b, &mut rng);
-            black_box(recipient.read_auth(black_box(&auth2), &mut rng).unwrap().unwrap())
+            black_box(
+                recipient
+                    .read_auth(black_box(&auth2), &mut rng)
+                    .unwrap()
+                    .unwrap(),
+            )
         })
     });
     g.finish();

@@ -1,4 +1,4 @@
-//! The eth wire protocol, eth/68 and eth/69: sans-IO codecs and the pure checks the eth
+//! The eth wire protocol, eth/68, eth/69 and eth/70: sans-IO codecs and the pure checks the eth
 //! protocol machine builds on.
 //!
 //! Files (one job each):
