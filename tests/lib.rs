@@ -1,7 +1,8 @@
 //! Shared helpers of the integration tests.
 //!
-//! - [`Runtime`], [`Handle`] and [`Accept`]: one interface over the tokio and smol runtime
-//!   crates, so a scenario is written once and run on both (and across both).
+//! - [`on`], [`step`], [`accept`], [`connect_ok`]: scenario helpers over the connection
+//!   layer, generic over its [`Runtime`], so a scenario is written once and run on tokio and
+//!   smol (and across both).
 //! - [`NodePeer`]: the ethereumjs interop peer (`tests/interop/peer.mjs`) as a child process
 //!   whose JSON event lines are read with timeouts; killed on drop.
 //! - [`with_deadline`]: a hard wall-clock limit around a whole test, so nothing hangs.
@@ -9,6 +10,7 @@
 
 use std::future::Future;
 use std::io::{BufRead, BufReader, Read};
+use std::marker::PhantomData;
 use std::net::{SocketAddr, TcpListener as StdTcpListener};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -16,10 +18,14 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use paxeer_p2p_core::crypto::keys::{peer_id_of, secret_key_from_bytes};
-use paxeer_p2p_core::driver::{ConnectError, EstablishedInfo, HandleError};
-use paxeer_p2p_core::p2p::{CapId, Capability, DisconnectReason, ProtocolSpec};
+use paxeer_p2p_core::driver::ConnectError;
+use paxeer_p2p_core::p2p::{Capability, ProtocolSpec};
 use paxeer_p2p_core::session::{CloseReason, SessionConfig, SessionEvent};
 use paxeer_p2p_core::types::PeerId;
+pub use paxeer_p2p_runtime::discovery::Discovery;
+pub use paxeer_p2p_runtime::{connect, sleep, timeout, Incoming, Listener, Runtime, SessionHandle};
+pub use paxeer_p2p_smol::Smol;
+pub use paxeer_p2p_tokio::Tokio;
 use secp256k1::SecretKey;
 use serde_json::Value;
 
@@ -194,77 +200,33 @@ pub enum Accepted<H> {
     },
 }
 
-/// An established session of either runtime.
-#[allow(async_fn_in_trait)]
-pub trait Handle: std::fmt::Debug {
-    /// Peer identity, Hello, negotiated capabilities and timings.
-    fn info(&self) -> &EstablishedInfo;
-    /// Local socket address.
-    fn local_addr(&self) -> SocketAddr;
-    /// Remote socket address.
-    fn remote_addr(&self) -> SocketAddr;
-    /// Sends a message of capability `cap`.
-    async fn send(&self, cap: CapId, msg_id: u64, payload: Vec<u8>) -> Result<(), HandleError>;
-    /// Sends a p2p Ping.
-    async fn ping(&self) -> Result<(), HandleError>;
-    /// Disconnects with `reason`.
-    async fn disconnect(&self, reason: DisconnectReason) -> Result<(), HandleError>;
-    /// The next event; `None` after `Closed`.
-    async fn next_event(&mut self) -> Option<SessionEvent>;
+/// Runs test bodies on runtime `R` (see [`on`]).
+#[derive(Debug)]
+pub struct On<R>(PhantomData<R>);
+
+impl<R: Runtime> On<R> {
+    /// Runs `f` to completion on `R` (blocking the calling thread); tasks it spawns keep
+    /// running afterwards.
+    pub fn block_on<F: Future>(&self, f: F) -> F::Output {
+        R::block_on(f)
+    }
 }
 
-/// A listener of either runtime.
-#[allow(async_fn_in_trait)]
-pub trait Accept: std::fmt::Debug {
-    /// The session handle type.
-    type Handle: Handle;
-    /// The bound address.
-    fn local_addr(&self) -> SocketAddr;
-    /// The next accepted connection's outcome.
-    async fn accept(&mut self) -> Option<Accepted<Self::Handle>>;
-}
-
-/// A runtime crate with an executor to run a test body on.
-#[allow(async_fn_in_trait)]
-pub trait Runtime: Sized {
-    /// `"tokio"` or `"smol"`.
-    const NAME: &'static str;
-    /// The runtime's session handle.
-    type Handle: Handle;
-    /// The runtime's listener.
-    type Listener: Accept<Handle = Self::Handle>;
-    /// Creates the executor.
-    fn new() -> Self;
-    /// Runs `f` to completion on this runtime (blocking the calling thread).
-    fn block_on<F: Future>(&self, f: F) -> F::Output;
-    /// The runtime's `connect`.
-    async fn connect(
-        addr: SocketAddr,
-        remote: PeerId,
-        cfg: Arc<SessionConfig>,
-    ) -> Result<Self::Handle, ConnectFailure>;
-    /// The runtime's `Listener::bind_with_limit`.
-    async fn bind(
-        addr: SocketAddr,
-        cfg: Arc<SessionConfig>,
-        max_pending: usize,
-    ) -> std::io::Result<Self::Listener>;
-    /// `Some(output)` if `f` completes within `limit`.
-    async fn timeout<F: Future>(limit: Duration, f: F) -> Option<F::Output>;
-    /// Sleeps for `d`.
-    async fn sleep(d: Duration);
+/// The executor of runtime `R`, for a test body.
+pub fn on<R: Runtime>() -> On<R> {
+    On(PhantomData)
 }
 
 /// Awaits `f` for at most [`STEP_TIMEOUT`], panicking with `what` on timeout.
 pub async fn step<R: Runtime, F: Future>(what: &str, f: F) -> F::Output {
-    match R::timeout(STEP_TIMEOUT, f).await {
+    match timeout::<R, _>(STEP_TIMEOUT, f).await {
         Some(v) => v,
         None => panic!("[{}] timed out after {STEP_TIMEOUT:?}: {what}", R::NAME),
     }
 }
 
 /// The next event of `h` within [`STEP_TIMEOUT`]; panics on timeout or end of events.
-pub async fn next_event<R: Runtime, H: Handle>(h: &mut H, what: &str) -> SessionEvent {
+pub async fn next_event<R: Runtime>(h: &mut SessionHandle, what: &str) -> SessionEvent {
     match step::<R, _>(what, h.next_event()).await {
         Some(ev) => ev,
         None => panic!("[{}] event stream ended while waiting for {what}", R::NAME),
@@ -272,19 +234,34 @@ pub async fn next_event<R: Runtime, H: Handle>(h: &mut H, what: &str) -> Session
 }
 
 /// Binds a listener on `127.0.0.1:0` with the default cap on pending handshakes.
-pub async fn bind_local<R: Runtime>(cfg: Arc<SessionConfig>) -> R::Listener {
-    match R::bind(localhost_any(), cfg, 50).await {
+pub async fn bind_local<R: Runtime>(cfg: Arc<SessionConfig>) -> Listener {
+    match Listener::bind_with_limit::<R>(localhost_any(), cfg, 50).await {
         Ok(l) => l,
         Err(e) => panic!("[{}] bind 127.0.0.1:0: {e}", R::NAME),
     }
 }
 
-/// The next outcome of `l` within [`STEP_TIMEOUT`].
-pub async fn accept<R: Runtime>(l: &mut R::Listener, what: &str) -> Accepted<R::Handle> {
+/// The next outcome of `l` within [`STEP_TIMEOUT`], in the tests' form.
+pub async fn accept<R: Runtime>(l: &mut Listener, what: &str) -> Accepted<SessionHandle> {
     match step::<R, _>(what, l.accept()).await {
-        Some(a) => a,
+        Some(Incoming::Established(h)) => Accepted::Established(*h),
+        Some(Incoming::Failed { addr, error }) => Accepted::Failed {
+            addr,
+            error: ConnectFailure::from(error),
+        },
         None => panic!("[{}] listener stopped while waiting for {what}", R::NAME),
     }
+}
+
+/// Dials with runtime `R`, with the failure in the tests' form.
+pub async fn dial<R: Runtime>(
+    addr: SocketAddr,
+    remote: PeerId,
+    cfg: Arc<SessionConfig>,
+) -> Result<SessionHandle, ConnectFailure> {
+    connect::<R>(addr, remote, cfg)
+        .await
+        .map_err(ConnectFailure::from)
 }
 
 /// Dials and expects an established session within [`STEP_TIMEOUT`].
@@ -292,167 +269,10 @@ pub async fn connect_ok<R: Runtime>(
     addr: SocketAddr,
     remote: PeerId,
     cfg: Arc<SessionConfig>,
-) -> R::Handle {
-    match step::<R, _>("connect", R::connect(addr, remote, cfg)).await {
+) -> SessionHandle {
+    match step::<R, _>("connect", dial::<R>(addr, remote, cfg)).await {
         Ok(h) => h,
         Err(e) => panic!("[{}] connect to {addr}: {e}", R::NAME),
-    }
-}
-
-/// The tokio runtime crate on a two-worker multi-thread runtime (tasks keep running while
-/// the test thread blocks on a raw socket).
-#[derive(Debug)]
-pub struct Tokio(tokio::runtime::Runtime);
-
-/// The smol runtime crate on smol's global executor.
-#[derive(Debug)]
-pub struct Smol;
-
-macro_rules! impl_runtime_types {
-    ($krate:ident) => {
-        impl Handle for $krate::SessionHandle {
-            fn info(&self) -> &EstablishedInfo {
-                $krate::SessionHandle::info(self)
-            }
-            fn local_addr(&self) -> SocketAddr {
-                $krate::SessionHandle::local_addr(self)
-            }
-            fn remote_addr(&self) -> SocketAddr {
-                $krate::SessionHandle::remote_addr(self)
-            }
-            async fn send(
-                &self,
-                cap: CapId,
-                msg_id: u64,
-                payload: Vec<u8>,
-            ) -> Result<(), HandleError> {
-                $krate::SessionHandle::send(self, cap, msg_id, payload).await
-            }
-            async fn ping(&self) -> Result<(), HandleError> {
-                $krate::SessionHandle::ping(self).await
-            }
-            async fn disconnect(&self, reason: DisconnectReason) -> Result<(), HandleError> {
-                $krate::SessionHandle::disconnect(self, reason).await
-            }
-            async fn next_event(&mut self) -> Option<SessionEvent> {
-                $krate::SessionHandle::next_event(self).await
-            }
-        }
-
-        impl Accept for $krate::Listener {
-            type Handle = $krate::SessionHandle;
-            fn local_addr(&self) -> SocketAddr {
-                $krate::Listener::local_addr(self)
-            }
-            async fn accept(&mut self) -> Option<Accepted<Self::Handle>> {
-                Some(match $krate::Listener::accept(self).await? {
-                    $krate::Incoming::Established(h) => Accepted::Established(unbox(h)),
-                    $krate::Incoming::Failed { addr, error } => Accepted::Failed {
-                        addr,
-                        error: ConnectFailure::from(error),
-                    },
-                })
-            }
-        }
-    };
-}
-
-/// The handle of `Incoming::Established`, whether the runtime boxes it or not.
-fn unbox<T>(h: impl Into<Box<T>>) -> T {
-    *h.into()
-}
-
-impl_runtime_types!(paxeer_p2p_tokio);
-impl_runtime_types!(paxeer_p2p_smol);
-
-impl Runtime for Tokio {
-    const NAME: &'static str = "tokio";
-    type Handle = paxeer_p2p_tokio::SessionHandle;
-    type Listener = paxeer_p2p_tokio::Listener;
-
-    fn new() -> Self {
-        match tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-        {
-            Ok(rt) => Tokio(rt),
-            Err(e) => panic!("tokio runtime: {e}"),
-        }
-    }
-
-    fn block_on<F: Future>(&self, f: F) -> F::Output {
-        self.0.block_on(f)
-    }
-
-    async fn connect(
-        addr: SocketAddr,
-        remote: PeerId,
-        cfg: Arc<SessionConfig>,
-    ) -> Result<Self::Handle, ConnectFailure> {
-        paxeer_p2p_tokio::connect(addr, remote, cfg)
-            .await
-            .map_err(ConnectFailure::from)
-    }
-
-    async fn bind(
-        addr: SocketAddr,
-        cfg: Arc<SessionConfig>,
-        max_pending: usize,
-    ) -> std::io::Result<Self::Listener> {
-        paxeer_p2p_tokio::Listener::bind_with_limit(addr, cfg, max_pending).await
-    }
-
-    async fn timeout<F: Future>(limit: Duration, f: F) -> Option<F::Output> {
-        tokio::time::timeout(limit, f).await.ok()
-    }
-
-    async fn sleep(d: Duration) {
-        tokio::time::sleep(d).await;
-    }
-}
-
-impl Runtime for Smol {
-    const NAME: &'static str = "smol";
-    type Handle = paxeer_p2p_smol::SessionHandle;
-    type Listener = paxeer_p2p_smol::Listener;
-
-    fn new() -> Self {
-        Smol
-    }
-
-    fn block_on<F: Future>(&self, f: F) -> F::Output {
-        smol::block_on(f)
-    }
-
-    async fn connect(
-        addr: SocketAddr,
-        remote: PeerId,
-        cfg: Arc<SessionConfig>,
-    ) -> Result<Self::Handle, ConnectFailure> {
-        paxeer_p2p_smol::connect(addr, remote, cfg)
-            .await
-            .map_err(ConnectFailure::from)
-    }
-
-    async fn bind(
-        addr: SocketAddr,
-        cfg: Arc<SessionConfig>,
-        max_pending: usize,
-    ) -> std::io::Result<Self::Listener> {
-        paxeer_p2p_smol::Listener::bind_with_limit(addr, cfg, max_pending).await
-    }
-
-    async fn timeout<F: Future>(limit: Duration, f: F) -> Option<F::Output> {
-        smol::future::or(async { Some(f.await) }, async {
-            smol::Timer::after(limit).await;
-            None
-        })
-        .await
-    }
-
-    async fn sleep(d: Duration) {
-        smol::Timer::after(d).await;
     }
 }
 

@@ -522,6 +522,11 @@ fn drv_flush(drv: &mut paxeer_p2p_core::driver::SessionDriver, raw: &mut RawPeer
     let now = t0();
     loop {
         drv.pump(now);
+        if drv.awaiting_verdict() {
+            // No host here: admit the peer, as a standalone session does.
+            drv.admit();
+            continue;
+        }
         let (_, w) = drv.io_buffers();
         if w.is_empty() {
             break;

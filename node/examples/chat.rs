@@ -8,7 +8,7 @@
 //! 1. implement [`Protocol`]: a capability (name, version, message count) and the `on_*`
 //!    inputs, acting only through the [`ProtocolContext`] (send, disconnect, report, emit);
 //! 2. register it on a [`HostBuilder`] before the host starts;
-//! 3. drive the host with a runtime (`paxeer_p2p_tokio::host::Sockets`);
+//! 3. drive the host with a runtime (`paxeer_p2p_tokio::host::Sockets`, started on `Tokio`);
 //! 4. reach the protocol from the application with `Host::with_protocol`, and receive its
 //!    events (`HostEvent::Protocol`, downcast to the type the protocol documents).
 
@@ -26,6 +26,7 @@ use paxeer_p2p_core::rng::MachineRng;
 use paxeer_p2p_core::session::SessionConfig;
 use paxeer_p2p_core::types::{PeerId, WallClock};
 use paxeer_p2p_tokio::host::{RunningHost, Sockets};
+use paxeer_p2p_tokio::Tokio;
 
 /// Longest chat line accepted; longer ones cost the sender reputation.
 const MAX_LINE_BYTES: usize = 1024;
@@ -94,8 +95,7 @@ fn start(
         unix_secs: unix.as_secs(),
     };
     let mut session = SessionConfig::new(key, format!("chat-example/{name}"), Vec::new());
-    let sockets = tokio::runtime::Handle::current()
-        .block_on(Sockets::bind(SocketAddr::from(([127, 0, 0, 1], 0)), None))
+    let sockets = Sockets::bind(SocketAddr::from(([127, 0, 0, 1], 0)), None)
         .unwrap_or_else(|e| panic!("bind: {e}"));
     session.listen_port = sockets.tcp_addr().port();
     let mut builder = HostBuilder::new(session, HostConfig::default());
@@ -105,19 +105,21 @@ fn start(
     let host = builder.build(now, clock, os_seed());
     let (id, addr) = (host.local_id(), sockets.tcp_addr());
     let me = name.to_string();
-    let running = sockets.start(host, move |_host, ev| {
-        if let HostEvent::Protocol { event, .. } = ev {
-            match event.downcast_ref::<ChatEvent>() {
-                Some(ChatEvent::Joined(p)) => {
-                    let _ = heard.send(format!("{me}: {} joined", &p.to_hex()[..8]));
+    let running = sockets
+        .start::<Tokio, _>(host, move |_host, ev| {
+            if let HostEvent::Protocol { event, .. } = ev {
+                match event.downcast_ref::<ChatEvent>() {
+                    Some(ChatEvent::Joined(p)) => {
+                        let _ = heard.send(format!("{me}: {} joined", &p.to_hex()[..8]));
+                    }
+                    Some(ChatEvent::Said(p, line)) => {
+                        let _ = heard.send(format!("{me}: {} says {line:?}", &p.to_hex()[..8]));
+                    }
+                    None => {}
                 }
-                Some(ChatEvent::Said(p, line)) => {
-                    let _ = heard.send(format!("{me}: {} says {line:?}", &p.to_hex()[..8]));
-                }
-                None => {}
             }
-        }
-    });
+        })
+        .unwrap_or_else(|e| panic!("start: {e}"));
     (running, id, addr)
 }
 

@@ -21,7 +21,7 @@ use crate::cmd_key::OptionalKeySource;
 use crate::datadir::DataDir;
 use crate::nodedb::RedbNodeDb;
 use crate::output::Output;
-use crate::rt::{self, Disc, Net, RuntimeKind, Smol, Tokio};
+use crate::rt::{self, Discovery, Runtime, RuntimeKind, Smol, Tokio};
 
 /// How long `discv4 ping` and `resolve` wait for an answer (bonding included).
 const REQUEST_WAIT: Duration = Duration::from_secs(10);
@@ -223,7 +223,7 @@ pub fn run(cmd: Discv4Cmd, out: Output) -> Result<(), String> {
     }
 }
 
-async fn run_on<N: Net>(cmd: Discv4Cmd, out: Output) -> Result<(), String> {
+async fn run_on<R: Runtime>(cmd: Discv4Cmd, out: Output) -> Result<(), String> {
     match cmd {
         Discv4Cmd::Ping { enode, common } => {
             let target = record_of(
@@ -231,9 +231,9 @@ async fn run_on<N: Net>(cmd: Discv4Cmd, out: Output) -> Result<(), String> {
                     .parse::<Enode>()
                     .map_err(|e| format!("bad enode: {e}"))?,
             );
-            let (mut disc, _) = start::<N>(&common, 0, Vec::new(), None).await?;
+            let (mut disc, _) = start::<R>(&common, 0, Vec::new(), None).await?;
             let started = Instant::now();
-            let id = request_id(disc.request(DiscRequest::Ping(target)).await?)?;
+            let id = request_id(ask(&disc, DiscRequest::Ping(target)).await?)?;
             let res = wait_for(&mut disc, id).await;
             disc.shutdown().await;
             match res? {
@@ -250,8 +250,8 @@ async fn run_on<N: Net>(cmd: Discv4Cmd, out: Output) -> Result<(), String> {
                     .parse::<Enode>()
                     .map_err(|e| format!("bad enode: {e}"))?,
             );
-            let (mut disc, _) = start::<N>(&common, 0, Vec::new(), None).await?;
-            let id = request_id(disc.request(DiscRequest::RequestEnr(target)).await?)?;
+            let (mut disc, _) = start::<R>(&common, 0, Vec::new(), None).await?;
+            let id = request_id(ask(&disc, DiscRequest::RequestEnr(target)).await?)?;
             let res = wait_for(&mut disc, id).await;
             disc.shutdown().await;
             match res? {
@@ -266,22 +266,22 @@ async fn run_on<N: Net>(cmd: Discv4Cmd, out: Output) -> Result<(), String> {
             bootnodes,
             timeout,
             common,
-        } => crawl::<N>(common, parse_enodes(&bootnodes)?, timeout, out).await,
+        } => crawl::<R>(common, parse_enodes(&bootnodes)?, timeout, out).await,
         Discv4Cmd::Listen {
             port,
             datadir,
             bootnodes,
             common,
-        } => listen::<N>(common, port, datadir, parse_enodes(&bootnodes)?, out).await,
+        } => listen::<R>(common, port, datadir, parse_enodes(&bootnodes)?, out).await,
     }
 }
 
-async fn start<N: Net>(
+async fn start<R: Runtime>(
     common: &DiscCommon,
     port: u16,
     bootnodes: Vec<NodeRecord>,
     datadir: Option<&DataDir>,
-) -> Result<(N::Disc, PeerId), String> {
+) -> Result<(Discovery, PeerId), String> {
     let (key, db): (_, Box<dyn NodeDb>) = match datadir {
         Some(dir) => (
             match common.key.explicit()? {
@@ -307,12 +307,17 @@ async fn start<N: Net>(
         netrestrict,
         db,
     };
-    let disc = N::start_discovery(SocketAddr::new(common.addr, port), move |bound| {
+    let disc = Discovery::start::<R>(SocketAddr::new(common.addr, port), move |bound| {
         setup.build(bound)
     })
     .await
     .map_err(|e| format!("bind udp {}:{port}: {e}", common.addr))?;
     Ok((disc, id))
+}
+
+/// Sends a request to the discovery task and waits for its reply.
+async fn ask(disc: &Discovery, req: DiscRequest) -> Result<DiscReply, String> {
+    disc.request(req).await.map_err(|e| e.to_string())
 }
 
 fn request_id(reply: DiscReply) -> Result<RequestId, String> {
@@ -323,7 +328,7 @@ fn request_id(reply: DiscReply) -> Result<RequestId, String> {
 }
 
 /// Waits for the event that answers request `id`.
-async fn wait_for<D: Disc>(disc: &mut D, id: RequestId) -> Result<Discv4Event, String> {
+async fn wait_for(disc: &mut Discovery, id: RequestId) -> Result<Discv4Event, String> {
     let deadline = Instant::now() + REQUEST_WAIT;
     loop {
         if Instant::now() >= deadline {
@@ -388,7 +393,7 @@ pub fn enr_json(e: &Enr, with_text: bool) -> Value {
     v
 }
 
-async fn crawl<N: Net>(
+async fn crawl<R: Runtime>(
     common: DiscCommon,
     bootnodes: Vec<NodeRecord>,
     timeout: Duration,
@@ -397,7 +402,7 @@ async fn crawl<N: Net>(
     if bootnodes.is_empty() {
         return Err("crawl needs --bootnodes".into());
     }
-    let (mut disc, _) = start::<N>(&common, 0, bootnodes, None).await?;
+    let (mut disc, _) = start::<R>(&common, 0, bootnodes, None).await?;
     let mut seen = BTreeSet::new();
     let mut enr_requests = std::collections::BTreeMap::new();
     let deadline = Instant::now() + timeout;
@@ -413,28 +418,25 @@ async fn crawl<N: Net>(
         }
         PeerId(id)
     };
-    disc.request(DiscRequest::Lookup(random_target(&mut rng_target)))
-        .await?;
+    ask(&disc, DiscRequest::Lookup(random_target(&mut rng_target))).await?;
     while Instant::now() < deadline {
         let left = deadline.saturating_duration_since(Instant::now());
-        let Some(ev) = rt::timeout::<N, _>(left, disc.next_event()).await.flatten() else {
+        let Some(ev) = rt::timeout::<R, _>(left, disc.next_event()).await.flatten() else {
             break;
         };
         match ev {
             Discv4Event::NodeAdded(n) if seen.insert(n.id) => {
-                let id = request_id(disc.request(DiscRequest::RequestEnr(n.record)).await?)?;
+                let id = request_id(ask(&disc, DiscRequest::RequestEnr(n.record)).await?)?;
                 enr_requests.insert(id, n);
             }
             Discv4Event::LookupDone { nodes, .. } => {
                 for n in nodes {
                     if seen.insert(n.id) {
-                        let id =
-                            request_id(disc.request(DiscRequest::RequestEnr(n.record)).await?)?;
+                        let id = request_id(ask(&disc, DiscRequest::RequestEnr(n.record)).await?)?;
                         enr_requests.insert(id, n);
                     }
                 }
-                disc.request(DiscRequest::Lookup(random_target(&mut rng_target)))
-                    .await?;
+                ask(&disc, DiscRequest::Lookup(random_target(&mut rng_target))).await?;
             }
             Discv4Event::EnrReceived { id, record } => {
                 if let Some(mut n) = enr_requests.remove(&id) {
@@ -458,7 +460,7 @@ async fn crawl<N: Net>(
     Ok(())
 }
 
-async fn listen<N: Net>(
+async fn listen<R: Runtime>(
     common: DiscCommon,
     port: u16,
     datadir: Option<PathBuf>,
@@ -466,7 +468,7 @@ async fn listen<N: Net>(
     out: Output,
 ) -> Result<(), String> {
     let dir = datadir.as_deref().map(DataDir::open).transpose()?;
-    let (mut disc, id) = start::<N>(&common, port, bootnodes, dir.as_ref()).await?;
+    let (mut disc, id) = start::<R>(&common, port, bootnodes, dir.as_ref()).await?;
     let bound = disc.local_addr();
     let ip = if bound.ip().is_unspecified() {
         IpAddr::V4(Ipv4Addr::LOCALHOST)
@@ -479,7 +481,7 @@ async fn listen<N: Net>(
         tcp_port: 0,
         udp_port: bound.port(),
     };
-    let enr = match disc.request(DiscRequest::Snapshot).await? {
+    let enr = match ask(&disc, DiscRequest::Snapshot).await? {
         DiscReply::Snapshot(s) => Some(s.enr.to_text()),
         _ => None,
     };

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use crate::cmd_key::OptionalKeySource;
 use crate::output::Output;
-use crate::rt::{self, Accepted, Net, Peer, RuntimeKind, Smol, Tokio};
+use crate::rt::{self, Incoming, Listener, Runtime, RuntimeKind, Smol, Tokio};
 
 /// How long `rlpx ping` waits for the Pong.
 const PONG_WAIT: Duration = Duration::from_secs(10);
@@ -130,13 +130,19 @@ pub fn close_json(reason: &CloseReason) -> Value {
     })
 }
 
-async fn ping<N: Net>(enode: Enode, cfg: Arc<SessionConfig>, out: Output) -> Result<(), String> {
-    let mut peer = rt::timeout::<N, _>(DIAL_WAIT, N::connect(enode.tcp_addr(), enode.id, cfg))
-        .await
-        .ok_or("timed out dialing")??;
+async fn ping<R: Runtime>(
+    enode: Enode,
+    cfg: Arc<SessionConfig>,
+    out: Output,
+) -> Result<(), String> {
+    let mut peer =
+        rt::timeout::<R, _>(DIAL_WAIT, rt::connect::<R>(enode.tcp_addr(), enode.id, cfg))
+            .await
+            .ok_or("timed out dialing")?
+            .map_err(|e| e.to_string())?;
     out.emit("hello", hello_json(peer.info()));
-    peer.ping().await?;
-    let rtt = rt::timeout::<N, _>(PONG_WAIT, async {
+    peer.ping().await.map_err(|e| e.to_string())?;
+    let rtt = rt::timeout::<R, _>(PONG_WAIT, async {
         while let Some(ev) = peer.next_event().await {
             match ev {
                 SessionEvent::Pong { rtt } => return Ok(rtt),
@@ -151,8 +157,10 @@ async fn ping<N: Net>(enode: Enode, cfg: Arc<SessionConfig>, out: Output) -> Res
     .await
     .ok_or("no pong within 10 s")??;
     out.emit("pong", json!({ "rtt_ms": rtt.as_secs_f64() * 1e3 }));
-    peer.disconnect(DisconnectReason::ClientQuitting).await?;
-    let closed = rt::timeout::<N, _>(CLOSE_WAIT, async {
+    peer.disconnect(DisconnectReason::ClientQuitting)
+        .await
+        .map_err(|e| e.to_string())?;
+    let closed = rt::timeout::<R, _>(CLOSE_WAIT, async {
         while let Some(ev) = peer.next_event().await {
             if let SessionEvent::Closed { reason } = ev {
                 return Some(reason);
@@ -168,13 +176,17 @@ async fn ping<N: Net>(enode: Enode, cfg: Arc<SessionConfig>, out: Output) -> Res
     Ok(())
 }
 
-async fn listen<N: Net>(addr: SocketAddr, cfg: SessionConfig, out: Output) -> Result<(), String> {
+async fn listen<R: Runtime>(
+    addr: SocketAddr,
+    cfg: SessionConfig,
+    out: Output,
+) -> Result<(), String> {
     let id = cfg.local_id();
     let cfg = Arc::new(cfg);
-    let mut listener = N::bind(addr, cfg)
+    let mut listener = Listener::bind::<R>(addr, cfg)
         .await
         .map_err(|e| format!("bind {addr}: {e}"))?;
-    let bound = N::local_addr(&listener);
+    let bound = listener.local_addr();
     let ip = if bound.ip().is_unspecified() {
         IpAddr::V4(Ipv4Addr::LOCALHOST)
     } else {
@@ -190,15 +202,16 @@ async fn listen<N: Net>(addr: SocketAddr, cfg: SessionConfig, out: Output) -> Re
         "listening",
         json!({ "enode": enode.to_string(), "addr": bound.to_string() }),
     );
-    while let Some(accepted) = N::accept(&mut listener).await {
+    while let Some(accepted) = listener.accept().await {
         match accepted {
-            Accepted::Peer(mut peer) => {
+            Incoming::Established(peer) => {
+                let mut peer = *peer;
                 let mut hello = hello_json(peer.info());
                 if let Value::Object(m) = &mut hello {
                     m.insert("remote_addr".into(), json!(peer.remote_addr().to_string()));
                 }
                 out.emit("hello", hello);
-                N::spawn(async move {
+                R::spawn(async move {
                     let id = peer.info().remote.to_hex();
                     while let Some(ev) = peer.next_event().await {
                         match ev {
@@ -218,10 +231,10 @@ async fn listen<N: Net>(addr: SocketAddr, cfg: SessionConfig, out: Output) -> Re
                     }
                 });
             }
-            Accepted::Failed { addr, error } => {
+            Incoming::Failed { addr, error } => {
                 out.emit(
                     "handshake_failed",
-                    json!({ "remote_addr": addr.to_string(), "error": error }),
+                    json!({ "remote_addr": addr.to_string(), "error": error.to_string() }),
                 );
             }
         }

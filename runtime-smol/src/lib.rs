@@ -1,319 +1,119 @@
-//! Drives the paxeer-p2p sans-IO core over smol: TCP dial and listen, one task per session.
-//!
-//! Only sockets, timers, tasks and channels live here; the loop logic is
-//! [`paxeer_p2p_core::driver::SessionDriver`]. Tasks are spawned on smol's global executor.
+//! The [`Runtime`] of paxeer-p2p's connection layer over smol, and the layer re-exported:
+//! `paxeer_p2p_smol::connect::<Smol>(..)`, `host::Sockets::start::<Smol, _>(..)`, and so on.
+//! Tasks run on smol's global executor.
 
-pub mod discovery;
-pub mod host;
-
+use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
-use futures_lite::future;
-use futures_lite::io::{AsyncReadExt, AsyncWriteExt};
-use paxeer_p2p_core::driver::accept::{AcceptBackoff, AcceptPause};
-use paxeer_p2p_core::driver::{
-    os_seed, Command, EstablishedInfo, Establishing, SessionDriver, Wake,
-};
-pub use paxeer_p2p_core::driver::{ConnectError, HandleError};
-use paxeer_p2p_core::p2p::{CapId, DisconnectReason};
-use paxeer_p2p_core::session::{CloseReason, SendError, Session, SessionConfig, SessionEvent};
-use paxeer_p2p_core::types::{Direction, PeerId};
-use smol::net::{TcpListener, TcpStream};
+pub use paxeer_p2p_runtime::*;
+use smol::io::{AsyncRead, AsyncWrite};
+use smol::{Async, Timer};
 
-/// Events buffered between a session task and its handle before the task waits.
-const EVENT_CHANNEL_CAPACITY: usize = 64;
-/// Commands buffered between a handle and its session task.
-const COMMAND_CHANNEL_CAPACITY: usize = 64;
-/// Default cap on inbound connections still in the handshake (go-ethereum `maxpendpeers`).
-pub const MAX_PENDING_INBOUND: usize = 50;
+/// smol as the connection layer's runtime.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Smol;
 
-type Reply = async_channel::Sender<Result<(), SendError>>;
-type CommandMsg = (Command, Reply);
-
-/// An established session: its peer information, and the means to send and receive.
-#[derive(Debug)]
-pub struct SessionHandle {
-    info: EstablishedInfo,
-    local_addr: SocketAddr,
-    remote_addr: SocketAddr,
-    commands: async_channel::Sender<CommandMsg>,
-    events: async_channel::Receiver<SessionEvent>,
-}
-
-impl SessionHandle {
-    /// Peer identity, Hello, negotiated capabilities and timings.
-    pub fn info(&self) -> &EstablishedInfo {
-        &self.info
-    }
-
-    /// Local socket address.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
-    }
-
-    /// Remote socket address.
-    pub fn remote_addr(&self) -> SocketAddr {
-        self.remote_addr
-    }
-
-    /// Sends a message of capability `cap` (`msg_id` relative to it).
-    pub async fn send(&self, cap: CapId, msg_id: u64, payload: Vec<u8>) -> Result<(), HandleError> {
-        self.command(Command::Send {
-            cap,
-            msg_id,
-            payload,
-        })
-        .await
-    }
-
-    /// Sends a p2p Ping; a `Pong` event follows.
-    pub async fn ping(&self) -> Result<(), HandleError> {
-        self.command(Command::Ping).await
-    }
-
-    /// Disconnects with `reason`; a `Closed` event follows.
-    pub async fn disconnect(&self, reason: DisconnectReason) -> Result<(), HandleError> {
-        self.command(Command::Disconnect(reason)).await
-    }
-
-    /// The next event (`Message`, `Pong`, and finally `Closed`); `None` after `Closed`.
-    pub async fn next_event(&mut self) -> Option<SessionEvent> {
-        self.events.recv().await.ok()
-    }
-
-    async fn command(&self, cmd: Command) -> Result<(), HandleError> {
-        let (tx, rx) = async_channel::bounded(1);
-        self.commands
-            .send((cmd, tx))
-            .await
-            .map_err(|_| HandleError::Ended)?;
-        rx.recv()
-            .await
-            .map_err(|_| HandleError::Ended)?
-            .map_err(HandleError::from)
-    }
-}
-
-/// Dials `addr`, runs the RLPx handshake with `remote` and the Hello exchange, and returns the
-/// established session (its task keeps running until it closes).
-pub async fn connect(
-    addr: SocketAddr,
-    remote: PeerId,
-    config: Arc<SessionConfig>,
-) -> Result<SessionHandle, ConnectError> {
-    let stream = TcpStream::connect(addr).await?;
-    let started = Instant::now();
-    let session = Session::connect(config, remote, started, os_seed())
-        .map_err(|_| ConnectError::InvalidKey)?;
-    start(stream, session, started, Direction::Outbound).await
-}
-
-async fn start(
-    stream: TcpStream,
-    session: Session,
-    started: Instant,
-    direction: Direction,
-) -> Result<SessionHandle, ConnectError> {
-    stream.set_nodelay(true)?;
-    let local_addr = stream.local_addr()?;
-    let remote_addr = stream.peer_addr()?;
-    let (cmd_tx, cmd_rx) = async_channel::bounded(COMMAND_CHANNEL_CAPACITY);
-    let (ev_tx, ev_rx) = async_channel::bounded(EVENT_CHANNEL_CAPACITY);
-    smol::spawn(run(stream, SessionDriver::new(session), cmd_rx, ev_tx)).detach();
-    let mut establishing = Establishing::new(started, direction);
-    while let Ok(ev) = ev_rx.recv().await {
-        match establishing.on_event(Instant::now(), ev) {
-            None => {}
-            Some(Ok(info)) => {
-                return Ok(SessionHandle {
-                    info,
-                    local_addr,
-                    remote_addr,
-                    commands: cmd_tx,
-                    events: ev_rx,
-                })
-            }
-            Some(Err(reason)) => return Err(ConnectError::Closed(reason)),
-        }
-    }
-    Err(ConnectError::Closed(CloseReason::TransportClosed))
-}
-
-/// The per-session task: socket I/O around the shared driver.
-async fn run(
-    stream: TcpStream,
-    mut drv: SessionDriver,
-    commands: async_channel::Receiver<CommandMsg>,
-    events: async_channel::Sender<SessionEvent>,
-) {
-    let mut rd = stream.clone();
-    let mut wr = stream;
+/// Retries a non-blocking socket call until it does not report `WouldBlock`, waiting for the
+/// socket to become readable in between.
+fn poll_nonblocking<S, T>(
+    socket: &Async<S>,
+    cx: &mut Context<'_>,
+    mut op: impl FnMut(&S) -> io::Result<T>,
+) -> Poll<io::Result<T>> {
     loop {
-        for ev in drv.pump(Instant::now()) {
-            if drv.app_alive() && events.send(ev).await.is_err() {
-                drv.on_application_gone(Instant::now());
+        match op(socket.get_ref()) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                if let Err(e) = std::task::ready!(socket.poll_readable(cx)) {
+                    return Poll::Ready(Err(e));
+                }
             }
+            other => return Poll::Ready(other),
         }
-        if drv.stopped_at_checkpoint() {
-            continue;
-        }
-        if drv.is_finished() {
-            break;
-        }
-        let (deadline, reading, app_alive) = (drv.deadline(), drv.wants_read(), drv.app_alive());
-        let (rbuf, wbuf) = drv.io_buffers();
-        let writing = !wbuf.is_empty();
-        // Each branch is pending forever when disabled, so `or` races only the live ones; it
-        // polls the write first, then commands, then the read (a read flood cannot starve
-        // the writes).
-        let read = async {
-            if !reading {
-                return future::pending().await;
-            }
-            Wake::Read(rd.read(rbuf).await)
-        };
-        let write = async {
-            if !writing {
-                return future::pending().await;
-            }
-            Wake::Written(wr.write(wbuf).await)
-        };
-        let command = async {
-            if !app_alive {
-                return future::pending().await;
-            }
-            Wake::Command(commands.recv().await.ok())
-        };
-        let timer = async {
-            let Some(d) = deadline else {
-                return future::pending().await;
-            };
-            smol::Timer::at(d).await;
-            Wake::Timeout
-        };
-        let wake: Wake<Reply> =
-            future::or(write, future::or(command, future::or(read, timer))).await;
-        if let Some((reply, result)) = drv.on_wake(Instant::now(), wake) {
-            let _ = reply.try_send(result);
-        }
-    }
-    let _ = wr.close().await;
-    // async-channel keeps queued messages while a sender lives: drop them so callers waiting
-    // on a reply get `HandleError::Ended` instead of waiting forever.
-    commands.close();
-    while commands.try_recv().is_ok() {}
-}
-
-/// A connection the listener accepted.
-#[derive(Debug)]
-pub enum Incoming {
-    /// Handshake and Hello completed.
-    Established(Box<SessionHandle>),
-    /// The connection failed before it was established.
-    Failed {
-        /// The remote address.
-        addr: SocketAddr,
-        /// Why.
-        error: ConnectError,
-    },
-}
-
-/// A TCP listener that turns accepted connections into sessions.
-#[derive(Debug)]
-pub struct Listener {
-    local_addr: SocketAddr,
-    incoming: async_channel::Receiver<Incoming>,
-    _accept_task: smol::Task<()>,
-}
-
-impl Listener {
-    /// Binds `addr` and starts accepting with `config`; at most [`MAX_PENDING_INBOUND`]
-    /// connections may be in the handshake at once (more are closed at once).
-    pub async fn bind(addr: SocketAddr, config: Arc<SessionConfig>) -> io::Result<Self> {
-        Self::bind_with_limit(addr, config, MAX_PENDING_INBOUND).await
-    }
-
-    /// As [`Listener::bind`] with an explicit cap on pending handshakes.
-    pub async fn bind_with_limit(
-        addr: SocketAddr,
-        config: Arc<SessionConfig>,
-        max_pending: usize,
-    ) -> io::Result<Self> {
-        let listener = TcpListener::bind(addr).await?;
-        let local_addr = listener.local_addr()?;
-        let (tx, incoming) = async_channel::bounded(EVENT_CHANNEL_CAPACITY);
-        let accept_task = smol::spawn(accept_loop(listener, config, tx, max_pending));
-        Ok(Self {
-            local_addr,
-            incoming,
-            _accept_task: accept_task,
-        })
-    }
-
-    /// The bound address.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
-    }
-
-    /// The next accepted connection's outcome; `None` if the listener stopped.
-    pub async fn accept(&mut self) -> Option<Incoming> {
-        self.incoming.recv().await.ok()
     }
 }
 
-async fn accept_loop(
-    listener: TcpListener,
-    config: Arc<SessionConfig>,
-    tx: async_channel::Sender<Incoming>,
-    max_pending: usize,
-) {
-    let pending = Arc::new(AtomicUsize::new(0));
-    let mut backoff = AcceptBackoff::default();
-    loop {
-        let (stream, addr) = match listener.accept().await {
-            Ok(x) => x,
-            Err(e) => {
-                // This task only accepts: pausing it stalls nothing else.
-                let pause = backoff.on_error(Instant::now(), &e);
-                log_accept_error(&e, &pause);
-                smol::Timer::at(pause.until).await;
-                continue;
-            }
-        };
-        backoff.on_accepted();
-        if pending.load(Ordering::Relaxed) >= max_pending {
-            tracing::debug!(%addr, "too many pending handshakes; dropping connection");
-            continue;
-        }
-        pending.fetch_add(1, Ordering::Relaxed);
-        let (config, tx, pending) = (config.clone(), tx.clone(), pending.clone());
-        smol::spawn(async move {
-            let started = Instant::now();
-            let session = Session::accept(config, started, os_seed());
-            let out = match start(stream, session, started, Direction::Inbound).await {
-                Ok(h) => Incoming::Established(Box::new(h)),
-                Err(error) => Incoming::Failed { addr, error },
-            };
-            pending.fetch_sub(1, Ordering::Relaxed);
-            let _ = tx.send(out).await;
-        })
-        .detach();
-    }
-}
+impl Runtime for Smol {
+    const NAME: &'static str = "smol";
+    type Tcp = Async<TcpStream>;
+    type Listener = Async<TcpListener>;
+    type Udp = Async<UdpSocket>;
+    type Timer = Timer;
 
-/// Logs a failed `accept` when the backoff says it is due (see [`AcceptPause::log`]).
-pub(crate) fn log_accept_error(error: &io::Error, pause: &AcceptPause) {
-    if let Some(count) = pause.log {
-        tracing::warn!(
-            error = %error,
-            kind = pause.kind.as_str(),
-            count,
-            pause_ms = pause.delay.as_millis() as u64,
-            "accept failed; pausing accepts"
-        );
+    fn spawn<F: Future<Output = ()> + Send + 'static>(fut: F) {
+        smol::spawn(fut).detach();
+    }
+
+    fn block_on<F: Future>(fut: F) -> F::Output {
+        smol::block_on(fut)
+    }
+
+    async fn connect(addr: SocketAddr) -> io::Result<Async<TcpStream>> {
+        Async::<TcpStream>::connect(addr).await
+    }
+
+    fn listener(socket: TcpListener) -> io::Result<Async<TcpListener>> {
+        Async::new(socket)
+    }
+
+    fn poll_accept(
+        listener: &Async<TcpListener>,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<(Async<TcpStream>, SocketAddr)>> {
+        poll_nonblocking(listener, cx, |l| l.accept())
+            .map(|r| r.and_then(|(s, addr)| Ok((Async::new(s)?, addr))))
+    }
+
+    fn prepare(stream: &Async<TcpStream>) -> io::Result<(SocketAddr, SocketAddr)> {
+        let s = stream.get_ref();
+        s.set_nodelay(true)?;
+        Ok((s.local_addr()?, s.peer_addr()?))
+    }
+
+    fn poll_read(
+        stream: &mut Async<TcpStream>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(stream).poll_read(cx, buf)
+    }
+
+    fn poll_write(
+        stream: &mut Async<TcpStream>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(stream).poll_write(cx, buf)
+    }
+
+    fn poll_shutdown(stream: &mut Async<TcpStream>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(stream).poll_close(cx)
+    }
+
+    fn udp(socket: UdpSocket) -> io::Result<Async<UdpSocket>> {
+        Async::new(socket)
+    }
+
+    fn poll_recv_from(
+        socket: &Async<UdpSocket>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
+        poll_nonblocking(socket, cx, |s| s.recv_from(buf))
+    }
+
+    fn timer(at: Instant) -> Timer {
+        Timer::at(at)
+    }
+
+    fn reset(timer: &mut Timer, at: Instant) {
+        timer.set_at(at);
+    }
+
+    fn poll_timer(timer: &mut Timer, cx: &mut Context<'_>) -> Poll<()> {
+        Pin::new(timer).poll(cx).map(|_| ())
     }
 }

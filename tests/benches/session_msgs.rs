@@ -19,8 +19,8 @@ use paxeer_p2p_core::driver::HandleError;
 use paxeer_p2p_core::p2p::CapId;
 use paxeer_p2p_core::session::{SendError, SessionEvent};
 use paxeer_p2p_tests::{
-    accept, bind_local, config, connect_ok, payload, peer_id, Accept, Accepted, Handle, Runtime,
-    Smol, Tokio,
+    accept, bind_local, config, connect_ok, on, payload, peer_id, sleep, Accepted, On, Runtime,
+    SessionHandle, Smol, Tokio,
 };
 
 /// Message sizes measured.
@@ -29,7 +29,7 @@ const SIZES: [usize; 2] = [128, 1024];
 const RETRY: Duration = Duration::from_micros(20);
 
 /// Two established sessions of runtime `R` over loopback: (dialer, acceptor, eth's id).
-fn pair<R: Runtime>(rt: &R) -> (R::Handle, R::Handle, CapId) {
+fn pair<R: Runtime>(rt: &On<R>) -> (SessionHandle, SessionHandle, CapId) {
     rt.block_on(async {
         let mut listener = bind_local::<R>(Arc::new(config(2))).await;
         let addr = listener.local_addr();
@@ -47,14 +47,20 @@ fn pair<R: Runtime>(rt: &R) -> (R::Handle, R::Handle, CapId) {
 }
 
 /// Sends `n` messages of `size` bytes from `tx` and waits until `rx` has received them all.
-async fn transfer<R: Runtime>(tx: &R::Handle, rx: &mut R::Handle, eth: CapId, n: u64, size: usize) {
+async fn transfer<R: Runtime>(
+    tx: &SessionHandle,
+    rx: &mut SessionHandle,
+    eth: CapId,
+    n: u64,
+    size: usize,
+) {
     let body = payload(7, size);
     let send_all = async {
         for _ in 0..n {
             loop {
                 match tx.send(eth, 1, body.clone()).await {
                     Ok(()) => break,
-                    Err(HandleError::Refused(SendError::QueueFull)) => R::sleep(RETRY).await,
+                    Err(HandleError::Refused(SendError::QueueFull)) => sleep::<R>(RETRY).await,
                     Err(e) => panic!("[{}] send: {e}", R::NAME),
                 }
             }
@@ -77,7 +83,7 @@ async fn transfer<R: Runtime>(tx: &R::Handle, rx: &mut R::Handle, eth: CapId, n:
 }
 
 fn sessions<R: Runtime>(c: &mut Criterion) {
-    let rt = R::new();
+    let rt = on::<R>();
     let (tx, mut rx, eth) = pair(&rt);
     let mut g = c.benchmark_group(format!("session_msgs/{}", R::NAME));
     for size in SIZES {

@@ -13,8 +13,8 @@ use paxeer_p2p_core::driver::os_seed;
 use paxeer_p2p_core::p2p::DisconnectReason;
 use paxeer_p2p_core::session::{CloseReason, Session, SessionConfig, SessionError, SessionEvent};
 use paxeer_p2p_tests::{
-    accept, config, connect_ok, localhost, localhost_any, next_event, payload, peer_id, Accept,
-    Accepted, ConnectFailure, Handle, Runtime, STEP_TIMEOUT,
+    accept, config, connect_ok, dial, localhost, localhost_any, next_event, on, payload, peer_id,
+    timeout, Accepted, ConnectFailure, Listener, Runtime, STEP_TIMEOUT,
 };
 
 const LISTENER_KEY: u8 = 0x41;
@@ -32,13 +32,13 @@ fn listener_config() -> SessionConfig {
     cfg
 }
 
-async fn bind<R: Runtime>(cfg: SessionConfig, max_pending: usize) -> R::Listener {
-    R::bind(localhost_any(), Arc::new(cfg), max_pending)
+async fn bind<R: Runtime>(cfg: SessionConfig, max_pending: usize) -> Listener {
+    Listener::bind_with_limit::<R>(localhost_any(), Arc::new(cfg), max_pending)
         .await
         .unwrap_or_else(|e| panic!("[{}] bind: {e}", R::NAME))
 }
 
-fn addr_of<L: Accept>(l: &L) -> SocketAddr {
+fn addr_of(l: &Listener) -> SocketAddr {
     localhost(l.local_addr().port())
 }
 
@@ -139,11 +139,7 @@ fn assert_hello_then_disconnect<R: Runtime>(events: &[SessionEvent], reason: Dis
 }
 
 /// The next outcome must be `Failed` for the client at `from`; returns its close reason.
-async fn expect_failed<R: Runtime>(
-    l: &mut R::Listener,
-    from: SocketAddr,
-    what: &str,
-) -> CloseReason {
+async fn expect_failed<R: Runtime>(l: &mut Listener, from: SocketAddr, what: &str) -> CloseReason {
     match accept::<R>(l, what).await {
         Accepted::Failed { addr, error } => {
             assert_eq!(addr, from, "[{}] {what}: address", R::NAME);
@@ -160,7 +156,7 @@ async fn expect_failed<R: Runtime>(
 }
 
 /// A good peer still gets in: established on both ends, Ping answered, Disconnect seen.
-async fn good_peer_gets_in<R: Runtime>(l: &mut R::Listener) {
+async fn good_peer_gets_in<R: Runtime>(l: &mut Listener) {
     let (mut out, accepted) = smol::future::zip(
         connect_ok::<R>(
             addr_of(l),
@@ -180,7 +176,7 @@ async fn good_peer_gets_in<R: Runtime>(l: &mut R::Listener) {
     assert_eq!(inbound.remote_addr(), out.local_addr());
     out.ping().await.unwrap();
     assert!(matches!(
-        next_event::<R, _>(&mut out, "Pong").await,
+        next_event::<R>(&mut out, "Pong").await,
         SessionEvent::Pong { .. }
     ));
     inbound
@@ -188,13 +184,13 @@ async fn good_peer_gets_in<R: Runtime>(l: &mut R::Listener) {
         .await
         .unwrap();
     assert_eq!(
-        next_event::<R, _>(&mut out, "Closed").await,
+        next_event::<R>(&mut out, "Closed").await,
         SessionEvent::Closed {
             reason: CloseReason::Remote(DisconnectReason::TooManyPeers)
         }
     );
     assert_eq!(
-        next_event::<R, _>(&mut inbound, "Closed").await,
+        next_event::<R>(&mut inbound, "Closed").await,
         SessionEvent::Closed {
             reason: CloseReason::Local(DisconnectReason::TooManyPeers)
         }
@@ -226,7 +222,7 @@ fn garbage_is_a_handshake_error<R: Runtime>() {
     // A well-formed auth sealed to another node's key (a dial with the wrong node id): the
     // ECIES MAC check fails.
     cases.push(("an auth sealed to another key", auth_packet(peer_id(0x99))));
-    let rt = R::new();
+    let rt = on::<R>();
     rt.block_on(async {
         let mut l = bind::<R>(listener_config(), 50).await;
         for (what, bytes) in &cases {
@@ -259,7 +255,7 @@ fn garbage_is_a_handshake_error<R: Runtime>() {
 /// A client that connects and sends nothing fails with `HandshakeTimeout` after the
 /// configured timeout, and is disconnected.
 fn silent_client_times_out<R: Runtime>() {
-    let rt = R::new();
+    let rt = on::<R>();
     rt.block_on(async {
         let mut l = bind::<R>(listener_config(), 50).await;
         let started = Instant::now();
@@ -289,7 +285,7 @@ fn silent_client_times_out<R: Runtime>() {
 /// A client that completes the RLPx handshake but never sends Hello: the listener times out
 /// and says so with Disconnect(ReadTimeout) before closing.
 fn no_hello_times_out<R: Runtime>() {
-    let rt = R::new();
+    let rt = on::<R>();
     rt.block_on(async {
         let mut l = bind::<R>(listener_config(), 50).await;
         let started = Instant::now();
@@ -324,7 +320,7 @@ fn no_hello_times_out<R: Runtime>() {
 /// A client that completes the RLPx handshake and then sends noise instead of frames: the
 /// frame MAC check fails, and the listener says Disconnect(NetworkError) before closing.
 fn garbage_after_auth_is_a_frame_error<R: Runtime>() {
-    let rt = R::new();
+    let rt = on::<R>();
     rt.block_on(async {
         let mut l = bind::<R>(listener_config(), 50).await;
         let mut s = raw_connect(addr_of(&l));
@@ -350,7 +346,7 @@ fn garbage_after_auth_is_a_frame_error<R: Runtime>() {
 
 /// A peer sharing no capability with us is refused on both ends with UselessPeer.
 fn useless_peer_is_refused<R: Runtime>() {
-    let rt = R::new();
+    let rt = on::<R>();
     rt.block_on(async {
         let mut l = bind::<R>(listener_config(), 50).await;
         let mut useless = config(BAD_KEY);
@@ -359,7 +355,7 @@ fn useless_peer_is_refused<R: Runtime>() {
             message_count: 24,
         }];
         let (dialed, accepted) = smol::future::zip(
-            R::connect(addr_of(&l), peer_id(LISTENER_KEY), Arc::new(useless)),
+            dial::<R>(addr_of(&l), peer_id(LISTENER_KEY), Arc::new(useless)),
             accept::<R>(&mut l, "the useless peer"),
         )
         .await;
@@ -381,7 +377,7 @@ fn useless_peer_is_refused<R: Runtime>() {
 /// A client that closes during the handshake (at once, or after part of an auth) fails with
 /// `TransportClosed`.
 fn early_close_is_transport_closed<R: Runtime>() {
-    let rt = R::new();
+    let rt = on::<R>();
     rt.block_on(async {
         let mut l = bind::<R>(listener_config(), 50).await;
         // At once.
@@ -409,7 +405,7 @@ fn early_close_is_transport_closed<R: Runtime>() {
 /// Clients stuck in the handshake do not delay anyone else: with ten silent connections
 /// pending (and a handshake timeout far away), a good peer is established first.
 fn silent_clients_do_not_block_good_peers<R: Runtime>() {
-    let rt = R::new();
+    let rt = on::<R>();
     rt.block_on(async {
         let mut cfg = listener_config();
         cfg.handshake_timeout = Duration::from_secs(60);
@@ -439,7 +435,7 @@ fn silent_clients_do_not_block_good_peers<R: Runtime>() {
 /// Beyond `max_pending` connections in the handshake, new ones are closed at once and never
 /// reported; once the pending ones end, good peers get in again.
 fn pending_limit_closes_excess<R: Runtime>() {
-    let rt = R::new();
+    let rt = on::<R>();
     rt.block_on(async {
         let mut cfg = listener_config();
         cfg.handshake_timeout = Duration::from_secs(60);
@@ -456,7 +452,7 @@ fn pending_limit_closes_excess<R: Runtime>() {
         );
         // Nothing is reported for it while the two stay pending.
         assert!(
-            R::timeout(Duration::from_millis(100), l.accept())
+            timeout::<R, _>(Duration::from_millis(100), l.accept())
                 .await
                 .is_none(),
             "[{}] the listener reported something",

@@ -11,8 +11,8 @@ use paxeer_p2p_core::p2p::DisconnectReason;
 use paxeer_p2p_core::session::{CloseReason, SessionEvent};
 use paxeer_p2p_core::types::Direction;
 use paxeer_p2p_tests::{
-    accept, bind_local, config, connect_ok, eth68_cap, localhost, next_event, payload, peer_id,
-    step, with_deadline, Accept, Accepted, Handle, Runtime, Smol, Tokio, STEP_TIMEOUT,
+    accept, bind_local, config, connect_ok, eth68_cap, localhost, next_event, on, payload, peer_id,
+    step, with_deadline, Accepted, Runtime, SessionHandle, Smol, Tokio, STEP_TIMEOUT,
     TEST_DEADLINE,
 };
 
@@ -61,7 +61,7 @@ impl std::fmt::Display for Report {
 }
 
 /// The common scenario, run by both sides at once on their own runtime.
-async fn exchange<R: Runtime, H: Handle>(mut h: H, role: Role, started: Instant) -> Report {
+async fn exchange<R: Runtime>(mut h: SessionHandle, role: Role, started: Instant) -> Report {
     let who = format!("{} {:?}", R::NAME, role.direction);
     let established = started.elapsed();
     let info = h.info().clone();
@@ -103,7 +103,7 @@ async fn exchange<R: Runtime, H: Handle>(mut h: H, role: Role, started: Instant)
         if sent_done && peer_done {
             break;
         }
-        match next_event::<R, _>(&mut h, "messages, Pong and done").await {
+        match next_event::<R>(&mut h, "messages, Pong and done").await {
             SessionEvent::Message {
                 cap,
                 msg_id: DONE_ID,
@@ -157,7 +157,7 @@ async fn exchange<R: Runtime, H: Handle>(mut h: H, role: Role, started: Instant)
         }
         None => CloseReason::Remote(role.reason),
     };
-    match next_event::<R, _>(&mut h, "Closed").await {
+    match next_event::<R>(&mut h, "Closed").await {
         SessionEvent::Closed { reason } => assert_eq!(reason, want, "[{who}]"),
         other => panic!("[{who}] expected Closed, got {other:?}"),
     }
@@ -179,7 +179,7 @@ fn listener_dialer<L: Runtime, D: Runtime + 'static>(
     sizes: [usize; 3],
 ) {
     let started = Instant::now();
-    let rt = L::new();
+    let rt = on::<L>();
     let mut listener = rt.block_on(bind_local::<L>(Arc::new(config(LISTENER_KEY))));
     let port = listener.local_addr().port();
 
@@ -187,7 +187,7 @@ fn listener_dialer<L: Runtime, D: Runtime + 'static>(
     let dialer = std::thread::Builder::new()
         .name(format!("{}-dialer", D::NAME))
         .spawn(move || {
-            let rt = D::new();
+            let rt = on::<D>();
             let report = rt.block_on(async {
                 let h = connect_ok::<D>(
                     localhost(port),
@@ -203,7 +203,7 @@ fn listener_dialer<L: Runtime, D: Runtime + 'static>(
                     reason,
                     sizes,
                 };
-                exchange::<D, _>(h, role, started).await
+                exchange::<D>(h, role, started).await
             });
             let _ = tx.send(());
             report
@@ -223,7 +223,7 @@ fn listener_dialer<L: Runtime, D: Runtime + 'static>(
             reason,
             sizes,
         };
-        exchange::<L, _>(h, role, started).await
+        exchange::<L>(h, role, started).await
     });
     // The dialer thread ends with its own checks; a panic there is reported here.
     if rx.recv_timeout(2 * STEP_TIMEOUT).is_err() && !dialer.is_finished() {

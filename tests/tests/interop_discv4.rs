@@ -10,21 +10,21 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::collections::BTreeSet;
-use std::io;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use paxeer_p2p_core::discv4::packet::{Endpoint, NodeRecord};
 use paxeer_p2p_core::discv4::{Discv4, Discv4Config, Discv4Event, NodeEntry};
 use paxeer_p2p_core::driver::discovery::{DiscReply, DiscRequest};
-use paxeer_p2p_core::driver::{os_seed, HandleError};
+use paxeer_p2p_core::driver::os_seed;
 use paxeer_p2p_core::enode::Enode;
 use paxeer_p2p_core::enr::LocalEnr;
 use paxeer_p2p_core::nodedb::MemoryNodeDb;
 use paxeer_p2p_core::types::{PeerId, WallClock};
 use paxeer_p2p_tests::{
-    key_hex, localhost_any, peer_id, secret_key, with_deadline, NodePeer, Runtime, Smol, Tokio,
-    STEP_TIMEOUT,
+    key_hex, localhost_any, on, peer_id, secret_key, timeout, with_deadline, Discovery, NodePeer,
+    On, Runtime, Smol, Tokio, STEP_TIMEOUT,
 };
 use serde_json::Value;
 
@@ -43,52 +43,6 @@ const DPT_X: u8 = 0x41;
 const DPT_A: u8 = 0x51;
 const DPT_B: u8 = 0x52;
 const DPT_C: u8 = 0x53;
-
-// ---------------------------------------------------------------------------------------------
-// one interface over both runtimes' Discovery
-
-/// A runtime crate's discovery task handle.
-#[allow(async_fn_in_trait)]
-trait DiscRuntime: Runtime {
-    type Disc: std::fmt::Debug;
-    async fn start(
-        addr: SocketAddr,
-        make: impl FnOnce(SocketAddr) -> Discv4,
-    ) -> io::Result<Self::Disc>;
-    fn local_addr(d: &Self::Disc) -> SocketAddr;
-    async fn request(d: &Self::Disc, req: DiscRequest) -> Result<DiscReply, HandleError>;
-    async fn next_event(d: &mut Self::Disc) -> Option<Discv4Event>;
-    async fn shutdown(d: Self::Disc);
-}
-
-macro_rules! impl_disc_runtime {
-    ($rt:ty, $krate:ident) => {
-        impl DiscRuntime for $rt {
-            type Disc = $krate::discovery::Discovery;
-            async fn start(
-                addr: SocketAddr,
-                make: impl FnOnce(SocketAddr) -> Discv4,
-            ) -> io::Result<Self::Disc> {
-                $krate::discovery::Discovery::start(addr, make).await
-            }
-            fn local_addr(d: &Self::Disc) -> SocketAddr {
-                d.local_addr()
-            }
-            async fn request(d: &Self::Disc, req: DiscRequest) -> Result<DiscReply, HandleError> {
-                d.request(req).await
-            }
-            async fn next_event(d: &mut Self::Disc) -> Option<Discv4Event> {
-                d.next_event().await
-            }
-            async fn shutdown(d: Self::Disc) {
-                d.shutdown().await
-            }
-        }
-    };
-}
-
-impl_disc_runtime!(Tokio, paxeer_p2p_tokio);
-impl_disc_runtime!(Smol, paxeer_p2p_smol);
 
 // ---------------------------------------------------------------------------------------------
 // our discovery nodes
@@ -127,18 +81,19 @@ fn build_discv4(b: u8, bootnodes: Vec<NodeRecord>, bound: SocketAddr) -> Discv4 
 }
 
 /// One of our discovery nodes, with the events it reported so far.
-struct Ours<R: DiscRuntime> {
+struct Ours<R: Runtime> {
     name: String,
     key: u8,
-    disc: R::Disc,
+    disc: Discovery,
     events: Vec<Discv4Event>,
+    runtime: std::marker::PhantomData<R>,
 }
 
-impl<R: DiscRuntime> Ours<R> {
+impl<R: Runtime> Ours<R> {
     /// Starts a node on `127.0.0.1:0` with key byte `key`.
-    fn start(rt: &R, name: &str, key: u8, bootnodes: Vec<NodeRecord>) -> Self {
+    fn start(rt: &On<R>, name: &str, key: u8, bootnodes: Vec<NodeRecord>) -> Self {
         let disc = rt
-            .block_on(R::start(localhost_any(), move |bound| {
+            .block_on(Discovery::start::<R>(localhost_any(), move |bound| {
                 build_discv4(key, bootnodes, bound)
             }))
             .unwrap_or_else(|e| panic!("[{}] {name}: bind udp 127.0.0.1:0: {e}", R::NAME));
@@ -147,6 +102,7 @@ impl<R: DiscRuntime> Ours<R> {
             key,
             disc,
             events: Vec::new(),
+            runtime: std::marker::PhantomData,
         }
     }
 
@@ -155,7 +111,7 @@ impl<R: DiscRuntime> Ours<R> {
     }
 
     fn addr(&self) -> SocketAddr {
-        R::local_addr(&self.disc)
+        self.disc.local_addr()
     }
 
     /// Our node as a discv4 record (no TCP port).
@@ -181,9 +137,9 @@ impl<R: DiscRuntime> Ours<R> {
         .to_string()
     }
 
-    fn request(&self, rt: &R, req: DiscRequest) -> DiscReply {
+    fn request(&self, rt: &On<R>, req: DiscRequest) -> DiscReply {
         let what = format!("{req:?}");
-        match rt.block_on(R::timeout(STEP_TIMEOUT, R::request(&self.disc, req))) {
+        match rt.block_on(timeout::<R, _>(STEP_TIMEOUT, self.disc.request(req))) {
             Some(Ok(reply)) => reply,
             Some(Err(e)) => panic!("[{}] {}: request {what}: {e}", R::NAME, self.name),
             None => panic!("[{}] {}: request {what} timed out", R::NAME, self.name),
@@ -191,24 +147,24 @@ impl<R: DiscRuntime> Ours<R> {
     }
 
     /// Every table node (the table holds far fewer than 1000 here).
-    fn table(&self, rt: &R) -> Vec<NodeEntry> {
+    fn table(&self, rt: &On<R>) -> Vec<NodeEntry> {
         match self.request(rt, DiscRequest::Closest(self.id().node_id(), 1000)) {
             DiscReply::Nodes(n) => n,
             other => panic!("[{}] {}: Closest answered {other:?}", R::NAME, self.name),
         }
     }
 
-    fn table_ids(&self, rt: &R) -> BTreeSet<PeerId> {
+    fn table_ids(&self, rt: &On<R>) -> BTreeSet<PeerId> {
         self.table(rt).into_iter().map(|n| n.record.id).collect()
     }
 
     /// Collects the events that have arrived, without waiting.
-    fn drain(&mut self, rt: &R) {
+    fn drain(&mut self, rt: &On<R>) {
         let disc = &mut self.disc;
         let events = &mut self.events;
         rt.block_on(async {
             while let Some(Some(ev)) =
-                R::timeout(Duration::from_millis(1), R::next_event(disc)).await
+                timeout::<R, _>(Duration::from_millis(1), disc.next_event()).await
             {
                 events.push(ev);
             }
@@ -217,7 +173,7 @@ impl<R: DiscRuntime> Ours<R> {
 
     /// Waits until the table holds every node of `want`; panics with the table and the events
     /// after `limit`.
-    fn wait_table(&mut self, rt: &R, what: &str, want: &[PeerId], limit: Duration) {
+    fn wait_table(&mut self, rt: &On<R>, what: &str, want: &[PeerId], limit: Duration) {
         let deadline = Instant::now() + limit;
         loop {
             self.drain(rt);
@@ -244,7 +200,7 @@ impl<R: DiscRuntime> Ours<R> {
     /// The first event (already reported or arriving within `limit`) for which `pred` holds.
     fn wait_event(
         &mut self,
-        rt: &R,
+        rt: &On<R>,
         what: &str,
         limit: Duration,
         pred: impl Fn(&Discv4Event) -> bool,
@@ -266,8 +222,8 @@ impl<R: DiscRuntime> Ours<R> {
         }
     }
 
-    fn shutdown(self, rt: &R) {
-        rt.block_on(R::shutdown(self.disc));
+    fn shutdown(self, rt: &On<R>) {
+        rt.block_on(self.disc.shutdown());
     }
 }
 
@@ -366,9 +322,9 @@ fn random_target() -> PeerId {
 
 /// Our node knows two other nodes of ours; an ethereumjs DPT bootstraps from it, bonds, and
 /// learns both of them from our Neighbors.
-fn ethereumjs_bootstraps_from_us<R: DiscRuntime>() {
+fn ethereumjs_bootstraps_from_us<R: Runtime>() {
     let t0 = Instant::now();
-    let rt = R::new();
+    let rt = on::<R>();
 
     // Y and Z first; X knows them as bootnodes and bonds with them.
     let y = Ours::<R>::start(&rt, "Y", OURS_Y, Vec::new());
@@ -443,7 +399,7 @@ fn ethereumjs_bootstraps_from_us<R: DiscRuntime>() {
 
 /// Three ethereumjs DPT nodes know each other (B and C bootstrapped from A); we bootstrap from
 /// A and a lookup finds B and C.
-fn we_bootstrap_from_ethereumjs<R: DiscRuntime>() {
+fn we_bootstrap_from_ethereumjs<R: Runtime>() {
     let t0 = Instant::now();
     let (mut a, a_port) = spawn_dpt(&format!("{}-dpt-A", R::NAME), DPT_A, &[]);
     let a_enode = dpt_enode(DPT_A, a_port);
@@ -463,7 +419,7 @@ fn we_bootstrap_from_ethereumjs<R: DiscRuntime>() {
     wait_peer_added(&mut a, "C", peer_id(DPT_C), DISCOVERY_WAIT);
     let t_dpt = t0.elapsed();
 
-    let rt = R::new();
+    let rt = on::<R>();
     let mut x = Ours::<R>::start(&rt, "X", OURS, vec![dpt_record(DPT_A, a_port)]);
     let lookup = match x.request(&rt, DiscRequest::Lookup(random_target())) {
         DiscReply::Lookup(id) => id,
@@ -546,9 +502,9 @@ fn we_bootstrap_from_ethereumjs<R: DiscRuntime>() {
 /// We ping an ethereumjs node and ask for its ENR: the Pong carries no enr-seq, and the
 /// ENRRequest goes unanswered (DPT does not implement EIP-868), so it fails after our retries
 /// instead of hanging.
-fn we_ping_and_resolve_ethereumjs<R: DiscRuntime>() {
+fn we_ping_and_resolve_ethereumjs<R: Runtime>() {
     let (mut dpt, port) = spawn_dpt(&format!("{}-dpt", R::NAME), DPT_X, &[]);
-    let rt = R::new();
+    let rt = on::<R>();
     let mut x = Ours::<R>::start(&rt, "X", OURS, Vec::new());
     let target = dpt_record(DPT_X, port);
 
@@ -609,7 +565,7 @@ fn we_ping_and_resolve_ethereumjs<R: DiscRuntime>() {
 /// fresh discovery task sends (bootnode Pings, a requested Ping) reach the wire. A plain UDP
 /// socket plays the bootnode; each round starts a new runtime and task and must see its Ping
 /// arrive with no send dropped.
-fn first_datagrams_are_sent<R: DiscRuntime>() {
+fn first_datagrams_are_sent<R: Runtime>() {
     const ROUNDS: usize = 10;
     let peer = std::net::UdpSocket::bind(localhost_any()).unwrap();
     peer.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
@@ -625,7 +581,7 @@ fn first_datagrams_are_sent<R: DiscRuntime>() {
     let mut failures = Vec::new();
     for round in 0..ROUNDS {
         // A fresh executor each round too: the first task on it is the likeliest to lose.
-        let rt = R::new();
+        let rt = on::<R>();
         let x = Ours::<R>::start(&rt, "X", OURS, vec![record]);
         let mut buf = [0u8; 1500];
         let got = peer.recv_from(&mut buf);

@@ -11,8 +11,8 @@ use paxeer_p2p_core::p2p::DisconnectReason;
 use paxeer_p2p_core::session::{CloseReason, SessionEvent};
 use paxeer_p2p_core::types::Direction;
 use paxeer_p2p_tests::{
-    accept, bind_local, config, connect_ok, eth68_cap, key_hex, localhost, next_event, peer_id,
-    step, with_deadline, Accept, Accepted, Handle, NodePeer, Runtime, Smol, Tokio, STEP_TIMEOUT,
+    accept, bind_local, config, connect_ok, eth68_cap, key_hex, localhost, next_event, on, peer_id,
+    step, with_deadline, Accepted, NodePeer, Runtime, SessionHandle, Smol, Tokio, STEP_TIMEOUT,
     TEST_DEADLINE,
 };
 use serde_json::Value;
@@ -22,7 +22,7 @@ const OURS: u8 = 0x11;
 const NODE: u8 = 0x22;
 
 /// Checks the Hello ethereumjs sent us and our view of the session.
-fn check_remote_hello<H: Handle>(h: &H, direction: Direction) {
+fn check_remote_hello(h: &SessionHandle, direction: Direction) {
     let info = h.info();
     assert_eq!(info.remote, peer_id(NODE), "authenticated key");
     assert_eq!(info.hello.id, peer_id(NODE), "Hello id");
@@ -99,14 +99,14 @@ fn we_dial_ethereumjs<R: Runtime>() {
     let port = u16::try_from(listening["port"].as_u64().unwrap()).unwrap();
     let t_listening = t0.elapsed();
 
-    let rt = R::new();
+    let rt = on::<R>();
     let (closed, t_session) = rt.block_on(async {
         let t1 = Instant::now();
         let mut h = connect_ok::<R>(localhost(port), peer_id(NODE), Arc::new(config(OURS))).await;
         check_remote_hello(&h, Direction::Outbound);
 
         h.ping().await.expect("ping");
-        match next_event::<R, _>(&mut h, "Pong").await {
+        match next_event::<R>(&mut h, "Pong").await {
             SessionEvent::Pong { rtt } => assert!(rtt < STEP_TIMEOUT, "rtt {rtt:?}"),
             other => panic!("[{}] expected Pong, got {other:?}", R::NAME),
         }
@@ -114,7 +114,7 @@ fn we_dial_ethereumjs<R: Runtime>() {
         h.disconnect(DisconnectReason::ClientQuitting)
             .await
             .expect("disconnect");
-        let closed = next_event::<R, _>(&mut h, "Closed").await;
+        let closed = next_event::<R>(&mut h, "Closed").await;
         let end = step::<R, _>("the end of events", h.next_event()).await;
         assert!(end.is_none(), "[{}] event after Closed: {end:?}", R::NAME);
         (closed, t1.elapsed())
@@ -143,7 +143,7 @@ fn we_dial_ethereumjs<R: Runtime>() {
 
 /// We listen; ethereumjs dials, pings us, and disconnects with ClientQuitting.
 fn ethereumjs_dials_us<R: Runtime>() {
-    let rt = R::new();
+    let rt = on::<R>();
     let mut listener = rt.block_on(bind_local::<R>(Arc::new(config(OURS))));
     let port = listener.local_addr().port().to_string();
     let t0 = Instant::now();
@@ -186,7 +186,7 @@ fn ethereumjs_dials_us<R: Runtime>() {
     assert!(pong["rtt_ms"].is_number(), "{pong}");
 
     let closed = rt.block_on(async {
-        let closed = next_event::<R, _>(&mut h, "Closed").await;
+        let closed = next_event::<R>(&mut h, "Closed").await;
         let end = step::<R, _>("the end of events", h.next_event()).await;
         assert!(end.is_none(), "[{}] event after Closed: {end:?}", R::NAME);
         closed

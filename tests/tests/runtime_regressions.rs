@@ -8,8 +8,8 @@ use std::time::Duration;
 use paxeer_p2p_core::p2p::DisconnectReason;
 use paxeer_p2p_core::session::{CloseReason, SessionEvent};
 use paxeer_p2p_tests::{
-    accept, bind_local, config, connect_ok, localhost, next_event, peer_id, with_deadline, Accept,
-    Accepted, Handle, Runtime, Smol, Tokio, TEST_DEADLINE,
+    accept, bind_local, config, connect_ok, localhost, next_event, on, peer_id, timeout,
+    with_deadline, Accepted, Runtime, Smol, Tokio, TEST_DEADLINE,
 };
 
 /// Sessions opened and closed per test.
@@ -26,7 +26,7 @@ const ANSWER_LIMIT: Duration = Duration::from_secs(2);
 /// handle) lives, so with smol the reply sender is never dropped and the command waits
 /// forever.
 fn command_after_closed_is_answered<R: Runtime>() {
-    let rt = R::new();
+    let rt = on::<R>();
     rt.block_on(async {
         let mut listener = bind_local::<R>(Arc::new(config(0x51))).await;
         let addr = localhost(listener.local_addr().port());
@@ -45,7 +45,7 @@ fn command_after_closed_is_answered<R: Runtime>() {
                 .disconnect(DisconnectReason::Requested)
                 .await
                 .expect("disconnect");
-            let closed = next_event::<R, _>(&mut inbound, "Closed").await;
+            let closed = next_event::<R>(&mut inbound, "Closed").await;
             assert_eq!(
                 closed,
                 SessionEvent::Closed {
@@ -53,7 +53,7 @@ fn command_after_closed_is_answered<R: Runtime>() {
                 }
             );
             // Right after Closed, as an application reacting to it would.
-            match R::timeout(ANSWER_LIMIT, inbound.ping()).await {
+            match timeout::<R, _>(ANSWER_LIMIT, inbound.ping()).await {
                 Some(Err(_)) => {}
                 Some(Ok(())) => panic!("[{}] ping accepted on a closed session", R::NAME),
                 None => {
@@ -61,7 +61,7 @@ fn command_after_closed_is_answered<R: Runtime>() {
                     break;
                 }
             }
-            let closed = next_event::<R, _>(&mut dialer, "Closed").await;
+            let closed = next_event::<R>(&mut dialer, "Closed").await;
             assert_eq!(
                 closed,
                 SessionEvent::Closed {

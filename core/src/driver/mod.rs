@@ -49,6 +49,9 @@ pub const WRITE_BUDGET: usize = 256 * 1024;
 pub const BACKLOG_HIGH: usize = 4 * 1024 * 1024;
 /// Outbound backlog below which a paused session driver reads its peer again.
 pub const BACKLOG_LOW: usize = 1024 * 1024;
+/// Bytes read (and kept unprocessed) while a session waits for its admission verdict: enough
+/// to notice the peer closing, too few to matter.
+pub const VERDICT_READ_LIMIT: usize = 16 * 1024;
 
 /// A seed from the operating system's RNG, for production drivers. State machines never call
 /// this: they get their seed from whoever constructs them.
@@ -324,7 +327,10 @@ pub struct SessionDriver {
     wpos: usize,
     eof: bool,
     app_gone: bool,
-    at_checkpoint: bool,
+    /// Stopped at the admission checkpoint: nothing is sent and no input is processed until
+    /// [`admit`](SessionDriver::admit), a disconnect ([`refuse`](SessionDriver::refuse)) or
+    /// the session's own end.
+    awaiting_verdict: bool,
     /// Commands behind a send the session refused with `QueueFull`, retried in order once
     /// it has room.
     blocked: VecDeque<Command>,
@@ -344,7 +350,7 @@ impl SessionDriver {
             wpos: 0,
             eof: false,
             app_gone: false,
-            at_checkpoint: false,
+            awaiting_verdict: false,
             blocked: VecDeque::new(),
             external: 0,
             backlogged: false,
@@ -372,10 +378,24 @@ impl SessionDriver {
             } => self.session.send(now, cap, msg_id, payload),
             Command::Ping => self.session.ping(now),
             Command::Disconnect(reason) => {
+                // A disconnect at the checkpoint is the refusal: it must go out.
+                self.awaiting_verdict = false;
                 self.session.disconnect(now, reason);
                 Ok(())
             }
         }
+    }
+
+    /// The verdict at the admission checkpoint: the peer is admitted, our Hello goes out at
+    /// the next [`pump`](Self::pump). Does nothing away from the checkpoint.
+    pub fn admit(&mut self) {
+        self.awaiting_verdict = false;
+    }
+
+    /// The other verdict: the peer is refused with `reason` (a Disconnect goes out, then the
+    /// session closes). The same as a [`Command::Disconnect`].
+    pub fn refuse(&mut self, now: Instant, reason: DisconnectReason) {
+        let _ = self.apply(now, Command::Disconnect(reason));
     }
 
     /// Applies a command from a host connection task, never dropping a send: one the
@@ -465,10 +485,13 @@ impl SessionDriver {
         }
     }
 
-    /// True when the last [`pump`](Self::pump) stopped at the admission checkpoint: the
-    /// caller hands over the events and pumps again at once, without waiting for I/O.
-    pub fn stopped_at_checkpoint(&self) -> bool {
-        self.at_checkpoint
+    /// True while the session waits at the admission checkpoint (after `Authenticated`) for
+    /// [`admit`](Self::admit) or [`refuse`](Self::refuse). Meanwhile the loop keeps waiting
+    /// as usual: the deadline still fires, and the socket is still read (up to
+    /// [`VERDICT_READ_LIMIT`] bytes, not processed) so a peer that leaves is noticed.
+    #[must_use]
+    pub fn awaiting_verdict(&self) -> bool {
+        self.awaiting_verdict
     }
 
     /// The application went away (its handle was dropped): leave politely, once.
@@ -511,12 +534,13 @@ impl SessionDriver {
     /// Whether the loop should wait for the socket to become readable: the session takes
     /// input and the outbound backlog does not hold reading back.
     pub fn wants_read(&self) -> bool {
-        !self.eof && self.may_feed()
+        !self.eof
+            && (self.may_feed() || (self.awaiting_verdict && self.rbuf.len() < VERDICT_READ_LIMIT))
     }
 
     /// Whether buffered input may be handed to the session now.
     fn may_feed(&self) -> bool {
-        self.session.wants_read() && !self.backlogged
+        self.session.wants_read() && !self.backlogged && !self.awaiting_verdict
     }
 
     /// The buffer to read into (empty when not reading) and the bytes waiting to be written.
@@ -581,27 +605,30 @@ impl SessionDriver {
     /// The drain loop: moves sealed bytes into the write buffer, collects events, and re-feeds
     /// buffered input the session paused on, until nothing moves.
     ///
-    /// It stops early right after an `Authenticated` event (the admission checkpoint): the
-    /// caller decides on the peer (calling `disconnect` to refuse it) and then calls `pump`
-    /// again, which releases our Hello if the peer was not refused.
+    /// After an `Authenticated` event it stops at the admission checkpoint
+    /// ([`awaiting_verdict`](Self::awaiting_verdict)): it moves nothing but events until the
+    /// caller decides on the peer with [`admit`](Self::admit) or [`refuse`](Self::refuse);
+    /// the next `pump` then releases our Hello or the Disconnect. A session that ends while it
+    /// waits (handshake deadline, the peer gone) leaves the checkpoint by itself.
     pub fn pump(&mut self, now: Instant) -> Vec<SessionEvent> {
-        self.at_checkpoint = false;
         let mut events = Vec::new();
         loop {
             let mut progressed = false;
-            if self.wbuf.len() - self.wpos < WRITE_BUDGET {
-                progressed |= self.session.poll_transmit(&mut self.wbuf, WRITE_BUDGET) > 0;
+            if !self.awaiting_verdict {
+                if self.wbuf.len() - self.wpos < WRITE_BUDGET {
+                    progressed |= self.session.poll_transmit(&mut self.wbuf, WRITE_BUDGET) > 0;
+                }
+                // The queue may have room again now that frames were sealed.
+                progressed |= self.retry_blocked(now);
             }
-            // The queue may have room again now that frames were sealed.
-            progressed |= self.retry_blocked(now);
             self.refresh_backlog();
             while let Some(ev) = self.session.poll_event() {
-                let checkpoint = matches!(ev, SessionEvent::Authenticated { .. });
-                events.push(ev);
-                if checkpoint {
-                    self.at_checkpoint = true;
-                    return events;
+                match ev {
+                    SessionEvent::Authenticated { .. } => self.awaiting_verdict = true,
+                    SessionEvent::Closed { .. } => self.awaiting_verdict = false,
+                    _ => {}
                 }
+                events.push(ev);
                 progressed = true;
             }
             if !self.rbuf.is_empty() && self.may_feed() {

@@ -173,14 +173,14 @@ impl Side {
     }
 
     fn pump(&mut self, now: Instant) -> bool {
-        let evs = self.drv.pump(now);
-        if let Some(reason) = self.refuse {
-            if evs
-                .iter()
-                .any(|e| matches!(e, SessionEvent::Authenticated { .. }))
-            {
-                self.drv.session_mut().disconnect(now, reason);
+        let mut evs = self.drv.pump(now);
+        if self.drv.awaiting_verdict() {
+            // The verdict at the checkpoint: refuse when told to, admit otherwise.
+            match self.refuse {
+                Some(reason) => self.drv.refuse(now, reason),
+                None => self.drv.admit(),
             }
+            evs.extend(self.drv.pump(now));
         }
         let mut progressed = !evs.is_empty();
         self.events.extend(evs);

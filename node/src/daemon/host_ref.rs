@@ -1,18 +1,14 @@
-//! One handle over the host task of either runtime, for blocking calls from plain threads
-//! (the main thread, the admin and metrics servers).
+//! A handle on the host task for blocking calls from plain threads (the main thread, the
+//! admin and metrics servers).
 
 use std::time::Instant;
 
 use paxeer_p2p_core::driver::host::HostAccess;
+use paxeer_p2p_runtime::host::HostHandle;
 
-/// A running host, whatever the runtime.
+/// A running host, whatever the runtime it runs on.
 #[derive(Clone, Debug)]
-pub enum HostRef {
-    /// A host task on tokio.
-    Tokio(paxeer_p2p_tokio::host::HostHandle),
-    /// A host task on smol.
-    Smol(paxeer_p2p_smol::host::HostHandle),
-}
+pub struct HostRef(pub HostHandle);
 
 impl HostRef {
     /// Runs `f` on the host inside its task and waits for the result. Must not be called from
@@ -22,10 +18,8 @@ impl HostRef {
         R: Send + 'static,
         F: FnOnce(&mut dyn HostAccess, Instant) -> R + Send + 'static,
     {
-        let r = match self {
-            HostRef::Tokio(h) => h.call_blocking(move |d, now| f(d, now)),
-            HostRef::Smol(h) => h.call_blocking(move |d, now| f(d, now)),
-        };
-        r.map_err(|e| e.to_string())
+        self.0
+            .call_blocking(move |d, now| f(d, now))
+            .map_err(|e| e.to_string())
     }
 }

@@ -42,11 +42,13 @@ use crate::eth::state::MemoryState;
 use crate::keyfile;
 use crate::nodedb::RedbNodeDb;
 use crate::protocols::ping::Ping;
-use crate::rt::RuntimeKind;
+use crate::rt::{timeout, Runtime, RuntimeKind, Smol, Tokio};
 use paxeer_p2p_core::eth::app::ChainReader;
 use paxeer_p2p_core::eth::chainspec::known_genesis;
 use paxeer_p2p_core::eth::service::{node_filter, EthConfig, EthProtocol};
 use paxeer_p2p_core::eth::ChainSpec;
+use paxeer_p2p_core::host::Host;
+use paxeer_p2p_runtime::host::{RunningHost, Sockets};
 
 /// Where the node key comes from.
 #[derive(Clone, Debug)]
@@ -149,13 +151,8 @@ impl Rt {
     }
 }
 
-enum Task {
-    Tokio(
-        Arc<tokio::runtime::Runtime>,
-        paxeer_p2p_tokio::host::RunningHost,
-    ),
-    Smol(paxeer_p2p_smol::host::RunningHost),
-}
+/// The host task and the executor it runs on.
+struct Task(Rt, RunningHost);
 
 /// A started node.
 pub struct RunningNode {
@@ -220,43 +217,20 @@ pub fn start_node(
         .map(|p| SocketAddr::new(cfg.listen.ip(), p));
     let bind_err = |e: std::io::Error| format!("bind {}: {e}", cfg.listen);
     // The host task owns the event sink: no lock needed.
-    let (host, task, tcp_addr, udp_addr, ids) = match rt {
+    let sockets = Sockets::bind(cfg.listen, udp).map_err(bind_err)?;
+    let (tcp_addr, udp_addr) = (sockets.tcp_addr(), sockets.udp_addr());
+    let (host, mut sink, ids) = assemble(cfg, key, &dir, &db, tcp_addr, udp_addr, observers)?;
+    let on_event = move |h: &Host, ev| sink.handle(h, ev);
+    let running = match rt {
         Rt::Tokio(rt) => {
-            let sockets = rt
-                .block_on(paxeer_p2p_tokio::host::Sockets::bind(cfg.listen, udp))
-                .map_err(bind_err)?;
-            let (tcp_addr, udp_addr) = (sockets.tcp_addr(), sockets.udp_addr());
-            let (host, mut sink, ids) =
-                assemble(cfg, key, &dir, &db, tcp_addr, udp_addr, observers)?;
             let _guard = rt.enter();
-            let running = sockets.start(host, move |h, ev| sink.handle(h, ev));
-            let host = HostRef::Tokio(running.handle());
-            (
-                host,
-                Task::Tokio(rt.clone(), running),
-                tcp_addr,
-                udp_addr,
-                ids,
-            )
+            sockets.start::<Tokio, _>(host, on_event)
         }
-        Rt::Smol => {
-            let sockets = smol::block_on(paxeer_p2p_smol::host::Sockets::bind(cfg.listen, udp))
-                .map_err(bind_err)?;
-            let (tcp_addr, udp_addr) = (sockets.tcp_addr(), sockets.udp_addr());
-            let (host, mut sink, ids) =
-                assemble(cfg, key, &dir, &db, tcp_addr, udp_addr, observers)?;
-            let running = sockets.start(host, move |h, ev| sink.handle(h, ev));
-            (
-                HostRef::Smol(running.handle()),
-                Task::Smol(running),
-                tcp_addr,
-                udp_addr,
-                ids,
-            )
-        }
-    };
+        Rt::Smol => sockets.start::<Smol, _>(host, on_event),
+    }
+    .map_err(bind_err)?;
     Ok(RunningNode {
-        host,
+        host: HostRef(running.handle()),
         enode: ids.enode,
         tcp_addr,
         udp_addr,
@@ -264,7 +238,7 @@ pub fn start_node(
         ping: ids.ping,
         eth: ids.eth,
         db,
-        task,
+        task: Task(rt.clone(), running),
     })
 }
 
@@ -418,13 +392,11 @@ impl RunningNode {
     /// task and flushes the node database.
     pub fn shutdown(self) {
         let _ = self.host.call(|d, now| d.host_mut().shutdown(now));
-        match self.task {
-            Task::Tokio(rt, running) => {
-                let _ = rt
-                    .block_on(async { tokio::time::timeout(SHUTDOWN_LIMIT, running.join()).await });
-            }
-            Task::Smol(running) => smol::block_on(running.join()),
-        }
+        let Task(rt, running) = self.task;
+        let _ = match rt {
+            Rt::Tokio(rt) => rt.block_on(timeout::<Tokio, _>(SHUTDOWN_LIMIT, running.join())),
+            Rt::Smol => Smol::block_on(timeout::<Smol, _>(SHUTDOWN_LIMIT, running.join())),
+        };
         let mut db = self.db;
         db.flush();
     }

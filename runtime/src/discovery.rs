@@ -1,21 +1,28 @@
-//! discv4 over a smol UDP socket: one task owns the machine; the application talks to it
-//! through a [`Discovery`] handle.
+//! discv4 on its own UDP socket: one task owns the machine; the application talks to it
+//! through a [`Discovery`] handle. (A node's host runs discovery inside its own task on the
+//! shared socket; this is for tools and tests that run discovery alone.)
 
+use std::future::poll_fn;
 use std::io;
-use std::net::{SocketAddr, UdpSocket};
+use std::net::SocketAddr;
+use std::task::Poll;
 use std::time::Instant;
 
-use futures_lite::future;
 use paxeer_p2p_core::discv4::{Discv4, Discv4Event};
 use paxeer_p2p_core::driver::discovery::{
     DiscDriver, DiscNext, DiscReply, DiscRequest, DiscWake, MAX_DATAGRAM,
 };
 use paxeer_p2p_core::driver::HandleError;
-use smol::Async;
+
+use crate::inbox::Inbox;
+use crate::timer::Deadline;
+use crate::{sockets, Runtime};
 
 /// Events buffered for the application; beyond this they are dropped (discovery must never
 /// stall on a slow reader).
 const EVENT_CAPACITY: usize = 1024;
+/// Requests buffered between the handle and the task.
+const REQUEST_CAPACITY: usize = 64;
 
 type Reply = async_channel::Sender<DiscReply>;
 
@@ -25,26 +32,33 @@ pub struct Discovery {
     local_addr: SocketAddr,
     requests: async_channel::Sender<(DiscRequest, Reply)>,
     events: async_channel::Receiver<Discv4Event>,
-    task: smol::Task<()>,
+    /// Closed when the task has ended (and flushed the node database).
+    done: async_channel::Receiver<()>,
 }
 
 impl Discovery {
-    /// Binds `addr` and starts the machine `make` builds for the bound address.
-    pub async fn start(
+    /// Binds `addr` and starts, on runtime `R`, the machine `make` builds for the bound
+    /// address.
+    pub async fn start<R: Runtime>(
         addr: SocketAddr,
         make: impl FnOnce(SocketAddr) -> Discv4,
     ) -> io::Result<Self> {
-        let socket = Async::<UdpSocket>::bind(addr)?;
-        let local_addr = socket.get_ref().local_addr()?;
+        let (socket, sender) = sockets::bind_udp(addr)?;
+        let local_addr = socket.local_addr()?;
+        let socket = R::udp(socket)?;
         let drv = DiscDriver::new(make(local_addr));
-        let (req_tx, req_rx) = async_channel::bounded(64);
+        let (req_tx, req_rx) = async_channel::bounded(REQUEST_CAPACITY);
         let (ev_tx, events) = async_channel::bounded(EVENT_CAPACITY);
-        let task = smol::spawn(run(socket, drv, req_rx, ev_tx));
+        let (done_tx, done) = async_channel::bounded::<()>(1);
+        R::spawn(async move {
+            run::<R>(socket, sender, drv, req_rx, ev_tx).await;
+            drop(done_tx);
+        });
         Ok(Self {
             local_addr,
             requests: req_tx,
             events,
-            task,
+            done,
         })
     }
 
@@ -70,35 +84,37 @@ impl Discovery {
 
     /// Stops the task and waits until the node database is flushed.
     pub async fn shutdown(self) {
-        let Self { requests, task, .. } = self;
+        let Self { requests, done, .. } = self;
         drop(requests);
-        task.await;
+        let _ = done.recv().await;
     }
 }
 
-async fn run(
-    socket: Async<UdpSocket>,
+async fn run<R: Runtime>(
+    socket: R::Udp,
+    sender: std::net::UdpSocket,
     mut drv: DiscDriver,
     requests: async_channel::Receiver<(DiscRequest, Reply)>,
     events: async_channel::Sender<Discv4Event>,
 ) {
     let mut buf = vec![0u8; MAX_DATAGRAM * 2];
+    let mut timer = Deadline::<R>::default();
+    let mut requests = Inbox::new(requests);
     loop {
-        // A non-blocking send: a full socket buffer drops the datagram.
-        for ev in drv.pump(|to, bytes| socket.get_ref().send_to(bytes, to)) {
+        for ev in drv.pump(|to, bytes| sender.send_to(bytes, to)) {
             let _ = events.try_send(ev);
         }
         let deadline = drv.deadline();
-        let recv = async { DiscWake::Datagram(socket.recv_from(&mut buf).await) };
-        let request = async { DiscWake::Request(requests.recv().await.ok()) };
-        let timer = async {
-            let Some(d) = deadline else {
-                return future::pending().await;
-            };
-            smol::Timer::at(d).await;
-            DiscWake::Timeout
-        };
-        let wake: DiscWake<Reply> = future::or(recv, future::or(request, timer)).await;
+        let wake: DiscWake<Reply> = poll_fn(|cx| {
+            if let Poll::Ready(r) = R::poll_recv_from(&socket, cx, &mut buf) {
+                return Poll::Ready(DiscWake::Datagram(r));
+            }
+            if let Poll::Ready(q) = requests.poll_recv(cx) {
+                return Poll::Ready(DiscWake::Request(q));
+            }
+            timer.poll(cx, deadline).map(|()| DiscWake::Timeout)
+        })
+        .await;
         match drv.on_wake(Instant::now(), wake, &buf) {
             DiscNext::Continue => {}
             DiscNext::Reply(reply, answer) => {
