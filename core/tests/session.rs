@@ -630,3 +630,110 @@ fn a_declared_16_mib_frame_does_not_size_the_drivers_read_buffer() {
         "after the frame the buffer holds {after} bytes"
     );
 }
+
+/// A driver fed the dialer's auth message, pumped up to the admission checkpoint.
+fn driver_at_checkpoint() -> (paxeer_p2p_core::driver::SessionDriver, RawPeer) {
+    use paxeer_p2p_core::driver::SessionDriver;
+    let cfg = config(5, eth_specs());
+    let local = cfg.local_id();
+    let mut drv = SessionDriver::new(Session::accept(Arc::new(cfg), t0(), Seed([2; 32])));
+    let (raw, auth) = RawPeer::dial(9, local);
+    let (r, _) = drv.io_buffers();
+    r[..auth.len()].copy_from_slice(&auth);
+    drv.on_read(t0(), auth.len());
+    let events = drv.pump(t0());
+    assert!(
+        matches!(events.last(), Some(SessionEvent::Authenticated { .. })),
+        "{events:?}"
+    );
+    assert!(drv.awaiting_verdict());
+    (drv, raw)
+}
+
+/// Bytes the driver has to write, marked as written.
+fn take_written(drv: &mut paxeer_p2p_core::driver::SessionDriver) -> Vec<u8> {
+    let (_, w) = drv.io_buffers();
+    let out = w.to_vec();
+    drv.on_written(out.len());
+    out
+}
+
+#[test]
+fn at_the_checkpoint_nothing_goes_out_until_the_verdict_and_admit_releases_the_hello() {
+    let (mut drv, mut raw) = driver_at_checkpoint();
+    // The ack went out with the handshake; our Hello waits for the verdict.
+    raw.receive(&take_written(&mut drv));
+    for _ in 0..3 {
+        assert!(drv.pump(t0()).is_empty());
+    }
+    assert!(
+        take_written(&mut drv).is_empty(),
+        "nothing before the verdict"
+    );
+    assert!(raw.frames().is_empty());
+    // Still reading (a little), to notice the peer leaving.
+    assert!(drv.wants_read());
+    drv.admit();
+    drv.pump(t0());
+    raw.receive(&take_written(&mut drv));
+    let ids: Vec<u64> = raw.frames().into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, vec![HELLO_ID]);
+}
+
+#[test]
+fn waiting_for_a_verdict_still_ends_at_the_handshake_deadline() {
+    let (mut drv, _raw) = driver_at_checkpoint();
+    let deadline = drv.deadline().expect("a handshake deadline while waiting");
+    assert!(deadline <= t0() + Duration::from_secs(60));
+    drv.on_timeout(deadline);
+    let mut events = drv.pump(deadline);
+    assert!(!drv.awaiting_verdict(), "the timeout ends the wait");
+    // The Disconnect goes out, then the session closes (at once or after its linger).
+    assert!(
+        !take_written(&mut drv).is_empty(),
+        "a Disconnect is written"
+    );
+    if let Some(linger) = drv.deadline() {
+        drv.on_timeout(linger);
+        events.extend(drv.pump(linger));
+    }
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, SessionEvent::Closed { .. })),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn waiting_for_a_verdict_notices_the_peer_leaving_and_reads_only_a_little() {
+    use paxeer_p2p_core::driver::VERDICT_READ_LIMIT;
+    let (mut drv, _raw) = driver_at_checkpoint();
+    // A peer that keeps sending while we decide gets at most the verdict read limit read.
+    let mut read = 0;
+    while drv.wants_read() {
+        let (r, _) = drv.io_buffers();
+        let n = r.len();
+        assert!(n > 0);
+        read += n;
+        drv.on_read(t0(), n);
+        assert!(
+            drv.pump(t0()).is_empty(),
+            "nothing is processed before the verdict"
+        );
+        assert!(
+            read <= VERDICT_READ_LIMIT + 64 * 1024,
+            "read {read} bytes while waiting"
+        );
+    }
+    let (mut drv, _raw) = driver_at_checkpoint();
+    drv.on_read(t0(), 0);
+    let events = drv.pump(t0());
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, SessionEvent::Closed { .. })),
+        "{events:?}"
+    );
+    assert!(!drv.awaiting_verdict());
+}

@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use futures_lite::future;
+use paxeer_p2p_core::driver::budget::{BudgetShare, MemoryBudget};
 use paxeer_p2p_core::driver::discovery::MAX_DATAGRAM;
 use paxeer_p2p_core::driver::host::{
     Backlog, ConnCommand, ConnSink, DialJob, FromConn, HostDriver, CALLS, CONN_COMMANDS,
@@ -105,6 +106,7 @@ pub struct Sockets {
     udp: Option<(std::net::UdpSocket, std::net::UdpSocket)>,
     tcp_addr: SocketAddr,
     udp_addr: Option<SocketAddr>,
+    budget: MemoryBudget,
 }
 
 impl Sockets {
@@ -125,7 +127,15 @@ impl Sockets {
             udp,
             tcp_addr,
             udp_addr,
+            budget: MemoryBudget::default(),
         })
+    }
+
+    /// Caps what all the node's connections together may hold in buffers at `bytes`
+    /// (default [`DEFAULT_MEMORY_BUDGET`](paxeer_p2p_core::driver::budget::DEFAULT_MEMORY_BUDGET)).
+    pub fn memory_budget(mut self, bytes: usize) -> Self {
+        self.budget = MemoryBudget::new(bytes);
+        self
     }
 
     /// The bound TCP address.
@@ -155,6 +165,7 @@ impl Sockets {
         let (done_tx, done) = async_channel::bounded::<()>(1);
         let task = HostTask::<R, F> {
             drv: HostDriver::new(host),
+            budget: self.budget,
             listener,
             udp,
             calls: Inbox::new(calls),
@@ -214,6 +225,7 @@ enum HostWake<R: Runtime> {
 /// The host task's state: the driver and the sockets and channels it waits on.
 struct HostTask<R: Runtime, F> {
     drv: NodeHostDriver,
+    budget: MemoryBudget,
     listener: R::Listener,
     udp: Option<(R::Udp, std::net::UdpSocket)>,
     calls: Inbox<Call>,
@@ -248,7 +260,8 @@ impl<R: Runtime, F: FnMut(&Host, HostEvent) + Send + 'static> HostTask<R, F> {
             for job in dials {
                 let (sink, cmds) = conn_channel();
                 self.drv.register(job.conn, sink);
-                R::spawn(dial::<R>(job, cfg.clone(), cmds, from_tx.clone()));
+                let share = self.budget.share();
+                R::spawn(dial::<R>(job, cfg.clone(), cmds, from_tx.clone(), share));
             }
             let now = Instant::now();
             if self.drv.should_stop(now) {
@@ -344,6 +357,7 @@ impl<R: Runtime, F: FnMut(&Host, HostEvent) + Send + 'static> HostTask<R, F> {
                         stream,
                         SessionDriver::new(session),
                         app,
+                        Some(self.budget.share()),
                     ));
                 }
             }
@@ -435,6 +449,7 @@ async fn dial<R: Runtime>(
     cfg: Arc<SessionConfig>,
     mut cmds: ConnCommands,
     to_host: async_channel::Sender<FromConn>,
+    share: BudgetShare,
 ) {
     let connect = async { R::connect(job.addr).await.map_err(|_| DialFailure::Connect) };
     let timeout = async {
@@ -468,7 +483,7 @@ async fn dial<R: Runtime>(
                 cmds,
                 to_host,
             };
-            session::run::<R, _>(stream, SessionDriver::new(session), app).await;
+            session::run::<R, _>(stream, SessionDriver::new(session), app, Some(share)).await;
         }
         Err(_) => {
             let _ = to_host

@@ -5,8 +5,9 @@
 
 use std::future::{poll_fn, Future};
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use paxeer_p2p_core::driver::budget::BudgetShare;
 use paxeer_p2p_core::driver::{SessionDriver, Wake};
 use paxeer_p2p_core::session::SessionEvent;
 
@@ -31,6 +32,9 @@ pub(crate) trait SessionApp: Send {
     fn finish(self);
 }
 
+/// How often a session held back by the memory budget looks again whether it may read.
+const BUDGET_RECHECK: Duration = Duration::from_millis(50);
+
 /// What woke the loop.
 enum Io<C> {
     Written(std::io::Result<usize>),
@@ -46,11 +50,14 @@ enum Io<C> {
 /// readable (when the driver wants input, and a little while it waits for its verdict), and
 /// the driver's deadline. They are served in that order when several are ready, so a peer
 /// flooding us with requests cannot hold back their answers, and each pass does a bounded
-/// amount of work (the driver's write budget and read chunk).
+/// amount of work (the driver's write budget and read chunk). With a `share` of the node's
+/// memory budget, the session stops reading while it holds more than its part of an
+/// exceeded budget, and looks again every [`BUDGET_RECHECK`].
 pub(crate) async fn run<R: Runtime, A: SessionApp>(
     mut stream: R::Tcp,
     mut drv: SessionDriver,
     mut app: A,
+    mut share: Option<BudgetShare>,
 ) {
     let mut timer = Deadline::<R>::default();
     loop {
@@ -68,7 +75,15 @@ pub(crate) async fn run<R: Runtime, A: SessionApp>(
             break;
         }
         drv.set_external_backlog(app.backlog());
-        let deadline = drv.deadline();
+        let held_back = share.as_mut().is_some_and(|s| s.report(drv.held_bytes()));
+        drv.set_over_budget(held_back);
+        let deadline = match (drv.deadline(), held_back) {
+            (d, false) => d,
+            (d, true) => {
+                let recheck = Instant::now() + BUDGET_RECHECK;
+                Some(d.map_or(recheck, |d| d.min(recheck)))
+            }
+        };
         let taking = drv.app_alive() && drv.accepts_commands();
         let reading = drv.wants_read();
         let (rbuf, wbuf) = drv.io_buffers();
@@ -102,6 +117,8 @@ pub(crate) async fn run<R: Runtime, A: SessionApp>(
             Io::Command(Some(cmd)) => app.apply(&mut drv, now, cmd),
             Io::Command(None) => drv.on_application_gone(now),
             Io::Read(r) => drop(drv.on_wake(now, Wake::<()>::Read(r))),
+            // A wake for the budget recheck only: nothing is due in the session yet.
+            Io::Timeout if drv.deadline().is_some_and(|d| d > now) => {}
             Io::Timeout => drv.on_timeout(now),
         }
     }

@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use futures_lite::future;
 use paxeer_p2p_core::driver::accept::AcceptBackoff;
+use paxeer_p2p_core::driver::budget::{BudgetShare, MemoryBudget};
 use paxeer_p2p_core::driver::{
     os_seed, Command, ConnectError, EstablishedInfo, Establishing, HandleError, SessionDriver,
 };
@@ -142,7 +143,7 @@ pub async fn connect<R: Runtime>(
     let started = Instant::now();
     let session = Session::connect(config, remote, started, os_seed())
         .map_err(|_| ConnectError::InvalidKey)?;
-    start::<R>(stream, session, started, Direction::Outbound).await
+    start::<R>(stream, session, started, Direction::Outbound, None).await
 }
 
 /// Spawns the session task on `stream` and follows its events until it is established.
@@ -151,6 +152,7 @@ async fn start<R: Runtime>(
     session: Session,
     started: Instant,
     direction: Direction,
+    share: Option<BudgetShare>,
 ) -> Result<SessionHandle, ConnectError> {
     let (local_addr, remote_addr) = R::prepare(&stream)?;
     let (cmd_tx, commands) = async_channel::bounded(COMMAND_CHANNEL_CAPACITY);
@@ -163,6 +165,7 @@ async fn start<R: Runtime>(
         stream,
         SessionDriver::new(session),
         app,
+        share,
     ));
     let mut establishing = Establishing::new(started, direction);
     while let Ok(ev) = ev_rx.recv().await {
@@ -260,6 +263,8 @@ async fn accept_loop<R: Runtime>(
 ) {
     let pending = Arc::new(AtomicUsize::new(0));
     let mut backoff = AcceptBackoff::default();
+    // The accepted sessions share one budget.
+    let budget = MemoryBudget::default();
     loop {
         let (stream, addr) = match std::future::poll_fn(|cx| R::poll_accept(&listener, cx)).await {
             Ok(x) => x,
@@ -278,13 +283,15 @@ async fn accept_loop<R: Runtime>(
         }
         pending.fetch_add(1, Ordering::Relaxed);
         let (config, tx, pending) = (config.clone(), tx.clone(), pending.clone());
+        let share = budget.share();
         R::spawn(async move {
             let started = Instant::now();
             let session = Session::accept(config, started, os_seed());
-            let out = match start::<R>(stream, session, started, Direction::Inbound).await {
-                Ok(h) => Incoming::Established(Box::new(h)),
-                Err(error) => Incoming::Failed { addr, error },
-            };
+            let out =
+                match start::<R>(stream, session, started, Direction::Inbound, Some(share)).await {
+                    Ok(h) => Incoming::Established(Box::new(h)),
+                    Err(error) => Incoming::Failed { addr, error },
+                };
             pending.fetch_sub(1, Ordering::Relaxed);
             let _ = tx.send(out).await;
         });

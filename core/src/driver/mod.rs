@@ -32,6 +32,7 @@ use crate::session::{CloseReason, SendError, Session, SessionEvent};
 use crate::types::{Direction, PeerId, Seed};
 
 pub mod accept;
+pub mod budget;
 pub mod discovery;
 pub mod host;
 
@@ -338,6 +339,9 @@ pub struct SessionDriver {
     external: usize,
     /// Reading is paused until the backlog falls below [`BACKLOG_LOW`].
     backlogged: bool,
+    /// Reading is paused: the node's memory budget is exceeded and this session holds more
+    /// than its part (see [`budget`]).
+    over_budget: bool,
 }
 
 impl SessionDriver {
@@ -354,6 +358,7 @@ impl SessionDriver {
             blocked: VecDeque::new(),
             external: 0,
             backlogged: false,
+            over_budget: false,
         }
     }
 
@@ -470,6 +475,20 @@ impl SessionDriver {
         (self.wbuf.len() - self.wpos) + self.session.queued_send_bytes() + blocked + self.external
     }
 
+    /// Bytes of memory this session holds for its peer: the read and write buffers, sends
+    /// queued in the session or waiting for room, and sends held outside it (what a
+    /// [`budget::BudgetShare`] is told).
+    pub fn held_bytes(&self) -> usize {
+        self.rbuf.capacity() + self.wbuf.capacity() + self.outbound_backlog()
+            - (self.wbuf.len() - self.wpos)
+    }
+
+    /// Pauses reading (`true`) while the node's memory budget says this session holds more
+    /// than its part, or resumes it; buffered input is still processed, which frees memory.
+    pub fn set_over_budget(&mut self, over: bool) {
+        self.over_budget = over;
+    }
+
     /// Whether reading is paused because the outbound backlog went above [`BACKLOG_HIGH`]
     /// (until it falls below [`BACKLOG_LOW`]).
     pub fn is_backlogged(&self) -> bool {
@@ -535,6 +554,7 @@ impl SessionDriver {
     /// input and the outbound backlog does not hold reading back.
     pub fn wants_read(&self) -> bool {
         !self.eof
+            && !self.over_budget
             && (self.may_feed() || (self.awaiting_verdict && self.rbuf.len() < VERDICT_READ_LIMIT))
     }
 
@@ -614,6 +634,11 @@ impl SessionDriver {
         let mut events = Vec::new();
         loop {
             let mut progressed = false;
+            if self.awaiting_verdict && self.session.is_closing() {
+                // It ended by itself while waiting (deadline, peer gone): let its Disconnect
+                // out.
+                self.awaiting_verdict = false;
+            }
             if !self.awaiting_verdict {
                 if self.wbuf.len() - self.wpos < WRITE_BUDGET {
                     progressed |= self.session.poll_transmit(&mut self.wbuf, WRITE_BUDGET) > 0;

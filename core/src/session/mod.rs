@@ -211,6 +211,12 @@ impl Session {
         matches!(self.phase, Phase::Active)
     }
 
+    /// True once the session has started closing (a Disconnect is on its way, or it is
+    /// closed already).
+    pub fn is_closing(&self) -> bool {
+        matches!(self.phase, Phase::Closing | Phase::Closed)
+    }
+
     /// True once `Closed` has been emitted.
     pub fn is_closed(&self) -> bool {
         matches!(self.phase, Phase::Closed)
