@@ -106,6 +106,9 @@ async fn run<R: Runtime>(
         }
         let deadline = drv.deadline();
         let wake: DiscWake<Reply> = poll_fn(|cx| {
+            if deadline.is_some_and(|d| d <= Instant::now()) {
+                return Poll::Ready(DiscWake::Timeout);
+            }
             if let Poll::Ready(r) = R::poll_recv_from(&socket, cx, &mut buf) {
                 return Poll::Ready(DiscWake::Datagram(r));
             }

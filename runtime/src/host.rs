@@ -271,6 +271,10 @@ impl<R: Runtime, F: FnMut(&Host, HostEvent) + Send + 'static> HostTask<R, F> {
             let accept_paused = self.drv.accept_paused_until(now);
             self.turn = (self.turn + 1) % SOURCES;
             let wake = poll_fn(|cx| {
+                // Due timeouts first, so a busy source cannot hold them back.
+                if deadline.is_some_and(|d| d <= Instant::now()) {
+                    return Poll::Ready(HostWake::Timeout);
+                }
                 for i in 0..SOURCES {
                     let polled = match (self.turn + i) % SOURCES {
                         0 => from_rx.poll_recv(cx).map(|m| m.map(HostWake::Conn)),

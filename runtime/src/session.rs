@@ -93,6 +93,11 @@ pub(crate) async fn run<R: Runtime, A: SessionApp>(
             break;
         }
         let io = poll_fn(|cx| {
+            // A deadline already past comes first (it is cheap), then the write, commands
+            // and the read; the timer is armed last.
+            if deadline.is_some_and(|d| d <= Instant::now()) {
+                return Poll::Ready(Io::Timeout);
+            }
             if writing {
                 if let Poll::Ready(r) = R::poll_write(&mut stream, cx, wbuf) {
                     return Poll::Ready(Io::Written(r));

@@ -20,11 +20,16 @@ impl<R: Runtime> Default for Deadline<R> {
 }
 
 impl<R: Runtime> Deadline<R> {
-    /// Ready once `at` has passed; pending forever when `at` is `None`.
+    /// Ready once `at` has passed; pending forever when `at` is `None`. A deadline already
+    /// past is ready at once, without the runtime's timer: loops ask for it first, so a busy
+    /// source cannot hold their timeouts back.
     pub(crate) fn poll(&mut self, cx: &mut Context<'_>, at: Option<Instant>) -> Poll<()> {
         let Some(at) = at else {
             return Poll::Pending;
         };
+        if at <= Instant::now() {
+            return Poll::Ready(());
+        }
         match &mut self.armed {
             Some((armed_at, timer)) => {
                 if *armed_at != at {

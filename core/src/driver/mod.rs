@@ -3,7 +3,10 @@
 //! add sockets, timers and channels around a [`SessionDriver`].
 //!
 //! A runtime's loop, in any executor:
-//! 1. call [`SessionDriver::pump`] and hand the returned events to the application;
+//! 1. call [`SessionDriver::pump`] and hand the returned events to the application; while
+//!    [`SessionDriver::awaiting_verdict`], the application decides on the peer with
+//!    [`SessionDriver::admit`] or [`SessionDriver::refuse`] (the loop keeps waiting on the
+//!    socket and the deadline meanwhile);
 //! 2. if [`SessionDriver::is_finished`], stop (close the socket);
 //! 3. wait for whichever comes first: the socket readable into
 //!    [`SessionDriver::io_buffers`]`.0` (only when [`SessionDriver::wants_read`]), the socket
