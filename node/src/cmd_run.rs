@@ -38,6 +38,7 @@ fn node_config(s: &Settings, datadir: std::path::PathBuf) -> NodeConfig {
     cfg.max_peers = s.max_peers;
     cfg.max_pending = s.max_pending_peers;
     cfg.dial_ratio = s.dial_ratio;
+    cfg.memory_budget = s.memory_budget;
     cfg.netrestrict = s.netrestrict.clone();
     cfg.ext_ip = match s.nat {
         config::Nat::ExtIp(ip) => Some(ip),

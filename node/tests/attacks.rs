@@ -207,6 +207,94 @@ fn floods_of_small_frames(runtime: &str) {
     assert!(d.interrupt().success());
 }
 
+/// Attackers that complete the eth handshake, then send the bodies of declared 2 MiB
+/// Transactions frames as fast as they can, to a node with a 1 MiB memory budget. Without the
+/// budget each session would buffer all it gets (20 × 1.9 MiB, over the bound below); with it,
+/// the sessions over their part stop being read, a newcomer is still admitted and answered
+/// meanwhile, and the stalled attackers are dropped in the end.
+fn huge_frames_sent_fast_stay_within_the_memory_budget(runtime: &str) {
+    const FAST: u8 = 20;
+    const FRAME: usize = 2 << 20;
+    const SENT: usize = FRAME - (128 << 10);
+    const ETH_TRANSACTIONS: u64 = 0x12;
+    const BOUND_KIB: u64 = 12 * 1024;
+    let mut args = vec![
+        "--nodiscover",
+        "--maxpeers",
+        "50",
+        "--runtime",
+        runtime,
+        "--memory-budget",
+        "1",
+    ];
+    args.extend(ADMIN);
+    let d = Daemon::start(&args);
+    let e = Enode::from_str(&d.enode()).unwrap();
+    let (addr, id) = (SocketAddr::from(([127, 0, 0, 1], e.tcp_port)), e.id);
+    let idle = rss_kib(d.child.id());
+    let body = vec![0x5a; FRAME - 64];
+    let pid = d.child.id();
+    // One at a time: a single source may hold only a few pending handshakes.
+    let joined: Vec<RawPeer> = (1..=FAST)
+        .map(|key| {
+            let mut p = RawPeer::connect(addr, id, key, caps()).unwrap();
+            p.echo_status(ETH_STATUS).unwrap();
+            p
+        })
+        .collect();
+    let (peak, mut peers) = std::thread::scope(|scope| {
+        let body = &body;
+        let attackers: Vec<_> = joined
+            .into_iter()
+            .map(|mut p| {
+                scope.spawn(move || {
+                    let frame = p.frame(ETH_TRANSACTIONS, body);
+                    p.stream
+                        .set_write_timeout(Some(Duration::from_secs(3)))
+                        .unwrap();
+                    // Blocks once the node stops reading; the timeout ends the attempt.
+                    let _ = p.stream.write_all(&frame[..SENT]);
+                    p
+                })
+            })
+            .collect();
+        let mut peak = idle;
+        while attackers.iter().any(|a| !a.is_finished()) {
+            peak = peak.max(rss_kib(pid));
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let peers: Vec<RawPeer> = attackers.into_iter().map(|a| a.join().unwrap()).collect();
+        (peak.max(rss_kib(pid)), peers)
+    });
+    eprintln!("{FAST} fast 2 MiB frames, budget 1 MiB: peak RSS {peak} KiB (idle {idle} KiB)");
+    assert!(
+        peak <= idle + BOUND_KIB,
+        "RSS peaked at {peak} KiB, more than {BOUND_KIB} KiB over the idle {idle} KiB"
+    );
+    // A newcomer is admitted and answered while the attackers are held back.
+    let mut newcomer = RawPeer::connect(addr, id, 0xED, caps())
+        .unwrap_or_else(|e| panic!("a newcomer does not get in under the attack: {e}"));
+    let ping = newcomer.compressed_frame(PING, &[0xc0]);
+    newcomer.stream.write_all(&ping).unwrap();
+    let mut ponged = false;
+    while let Ok((code, _)) = newcomer.read_message() {
+        if code == PONG {
+            ponged = true;
+            break;
+        }
+    }
+    assert!(ponged, "the newcomer's Ping is answered under the attack");
+    drop(newcomer);
+    let mut pongs = 0;
+    let reasons = ends(&mut peers, &mut pongs);
+    assert!(
+        reasons.iter().all(|r| r.is_some()),
+        "every attacker is dropped with a reason: {reasons:?}"
+    );
+    still_serving(&d, addr, id);
+    assert!(d.interrupt().success());
+}
+
 macro_rules! on_both_runtimes {
     ($($name:ident),*) => {
         mod tokio_runtime {
@@ -221,5 +309,6 @@ macro_rules! on_both_runtimes {
 on_both_runtimes!(
     huge_frames_with_slow_bodies,
     snappy_bombs,
-    floods_of_small_frames
+    floods_of_small_frames,
+    huge_frames_sent_fast_stay_within_the_memory_budget
 );

@@ -41,6 +41,10 @@ pub struct RunArgs {
     /// Maximum number of connections in the handshake phase [default: 50].
     #[arg(long)]
     pub maxpendpeers: Option<usize>,
+    /// MiB all connections together may hold in buffers; a peer over its part is not read
+    /// while the budget is exceeded [default: 48].
+    #[arg(long = "memory-budget", value_name = "MIB")]
+    pub memory_budget: Option<usize>,
     /// One in this many peer slots is dialed by us, the rest accept inbound [default: 3].
     #[arg(long)]
     pub dialratio: Option<usize>,

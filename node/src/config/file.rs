@@ -60,6 +60,8 @@ pub struct P2pSection {
     pub max_peers: Option<usize>,
     /// As `--maxpendpeers`.
     pub max_pending_peers: Option<usize>,
+    /// As `--memory-budget` (MiB).
+    pub memory_budget: Option<usize>,
     /// As `--dialratio`.
     pub dial_ratio: Option<usize>,
     /// As `--nodiscover`.

@@ -21,6 +21,11 @@ pub const DEFAULT_PORT: u16 = 30303;
 pub const DEFAULT_MAX_PEERS: usize = 50;
 /// Default limit of connections still in the handshake (go-ethereum's `--maxpendpeers`).
 pub const DEFAULT_MAX_PENDING_PEERS: usize = 50;
+/// Default memory budget of all connections, in MiB (see `--memory-budget`).
+pub const DEFAULT_MEMORY_BUDGET_MIB: usize =
+    paxeer_p2p_core::driver::budget::DEFAULT_MEMORY_BUDGET >> 20;
+/// Bounds of `--memory-budget`, in MiB.
+pub const MEMORY_BUDGET_MIB_RANGE: (usize, usize) = (1, 64 * 1024);
 /// Default dial ratio: one slot in three is outbound (go-ethereum's `defaultDialRatio`).
 pub const DEFAULT_DIAL_RATIO: usize = 3;
 /// Default metrics port (go-ethereum's `--metrics.port`).
@@ -126,6 +131,8 @@ pub struct Settings {
     pub max_pending_peers: usize,
     /// One in `dial_ratio` peer slots is outbound.
     pub dial_ratio: usize,
+    /// Bytes all connections together may hold in buffers.
+    pub memory_budget: usize,
     /// Discovery bootstrap nodes.
     pub bootnodes: Vec<Enode>,
     /// Nodes kept connected.
@@ -293,6 +300,16 @@ impl Settings {
             0,
             MAX_PEERS_LIMIT,
         )?;
+        let memory_budget = in_range(
+            "--memory-budget ([p2p] memory_budget)",
+            pick(
+                args.memory_budget,
+                p2p.memory_budget,
+                DEFAULT_MEMORY_BUDGET_MIB,
+            ),
+            MEMORY_BUDGET_MIB_RANGE.0,
+            MEMORY_BUDGET_MIB_RANGE.1,
+        )? << 20;
         let max_pending_peers = in_range(
             "--maxpendpeers ([p2p] max_pending_peers)",
             pick(
@@ -399,6 +416,7 @@ impl Settings {
             max_peers,
             max_pending_peers,
             dial_ratio,
+            memory_budget,
             bootnodes,
             static_nodes,
             trusted_nodes,

@@ -36,6 +36,7 @@ fn defaults_are_go_ethereums() {
     assert_eq!(s.discovery_port, 30303);
     assert_eq!(s.max_peers, 50);
     assert_eq!(s.max_pending_peers, 50);
+    assert_eq!(s.memory_budget, 48 << 20);
     assert_eq!(s.dial_ratio, 3);
     assert!(s.discovery);
     assert_eq!(s.verbosity, 3);
@@ -217,6 +218,10 @@ fn out_of_range_numbers_are_refused() {
             "--maxpendpeers ([p2p] max_pending_peers)",
         ),
         (vec!["--dialratio", "0"], "--dialratio ([p2p] dial_ratio)"),
+        (
+            vec!["--memory-budget", "0"],
+            "--memory-budget ([p2p] memory_budget)",
+        ),
     ] {
         let err = resolve(&argv, "").unwrap_err();
         assert!(
@@ -439,6 +444,7 @@ fn flag_definitions_are_consistent_and_use_geth_names() {
         "discovery.port",
         "maxpeers",
         "maxpendpeers",
+        "memory-budget",
         "nodiscover",
         "bootnodes",
         "nodekey",

@@ -86,6 +86,8 @@ pub struct NodeConfig {
     pub max_pending: usize,
     /// One in `dial_ratio` peers is dialed by us.
     pub dial_ratio: usize,
+    /// Bytes all connections together may hold in buffers (the node's memory budget).
+    pub memory_budget: usize,
     /// Allowed networks.
     pub netrestrict: Option<Netlist>,
     /// Fixed external IP (`--nat extip:IP`).
@@ -117,6 +119,7 @@ impl NodeConfig {
             max_peers: d.max_peers,
             max_pending: d.max_pending_inbound,
             dial_ratio: d.dial_ratio,
+            memory_budget: paxeer_p2p_core::driver::budget::DEFAULT_MEMORY_BUDGET,
             netrestrict: None,
             ext_ip: None,
             runtime: RuntimeKind::Tokio,
@@ -217,7 +220,9 @@ pub fn start_node(
         .map(|p| SocketAddr::new(cfg.listen.ip(), p));
     let bind_err = |e: std::io::Error| format!("bind {}: {e}", cfg.listen);
     // The host task owns the event sink: no lock needed.
-    let sockets = Sockets::bind(cfg.listen, udp).map_err(bind_err)?;
+    let sockets = Sockets::bind(cfg.listen, udp)
+        .map_err(bind_err)?
+        .memory_budget(cfg.memory_budget);
     let (tcp_addr, udp_addr) = (sockets.tcp_addr(), sockets.udp_addr());
     let (host, mut sink, ids) = assemble(cfg, key, &dir, &db, tcp_addr, udp_addr, observers)?;
     let on_event = move |h: &Host, ev| sink.handle(h, ev);
