@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::protocol::ProtocolId;
+
 /// Messages and bytes of one kind.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Traffic {
@@ -20,13 +22,14 @@ impl Traffic {
     }
 }
 
-/// What a traffic counter is for: a capability (name, version) and a message id relative to
-/// it. Bounded: only negotiated (hence registered) capabilities and ids below their message
-/// count reach the host.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// What a traffic counter is for: a registered protocol, the negotiated version and a message
+/// id relative to the capability. Ids only (no string on the per-message path); the
+/// protocol's name is in [`HostMetrics::protocol_names`]. Bounded: only negotiated (hence
+/// registered) capabilities and ids below their message count reach the host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TrafficKey {
-    /// Capability name.
-    pub protocol: String,
+    /// The protocol in the host's registry.
+    pub protocol: ProtocolId,
     /// Capability version.
     pub version: u32,
     /// Message id relative to the capability.
@@ -55,6 +58,9 @@ impl Side {
 /// The host's counters, cumulative since start.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HostMetrics {
+    /// The capability name of every registered protocol, for the labels of the traffic
+    /// counters.
+    pub protocol_names: BTreeMap<ProtocolId, String>,
     /// Messages received from peers, by capability and message id.
     pub ingress: BTreeMap<TrafficKey, Traffic>,
     /// Messages handed to sessions, by capability and message id.
@@ -90,6 +96,11 @@ pub struct HostMetrics {
 }
 
 impl HostMetrics {
+    /// The capability name of protocol `id` (`""` if it is not registered).
+    pub fn protocol_name(&self, id: ProtocolId) -> &str {
+        self.protocol_names.get(&id).map_or("", String::as_str)
+    }
+
     pub(crate) fn ingress(&mut self, key: TrafficKey, bytes: usize) {
         self.ingress.entry(key).or_default().add(bytes);
     }

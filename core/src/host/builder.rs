@@ -103,6 +103,7 @@ impl HostBuilder {
             }
         }
         let peers = PeerManager::new(self.cfg.peers.clone(), local, clock, rng.child_seed());
+        let protocol_names = self.registry.names().collect();
         Host {
             session: Arc::new(session),
             local,
@@ -115,7 +116,10 @@ impl HostBuilder {
             next_conn: 0,
             actions: VecDeque::new(),
             events: VecDeque::new(),
-            metrics: HostMetrics::default(),
+            metrics: HostMetrics {
+                protocol_names,
+                ..HostMetrics::default()
+            },
             rng,
             next_lookup: now,
             lookup: None,

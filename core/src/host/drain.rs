@@ -44,11 +44,19 @@ impl Host {
     /// that hands every command it receives to the session): counts it as egress under the
     /// negotiated capability. Sends still waiting or discarded are not egress.
     pub fn record_sent(&mut self, conn: ConnId, cap: CapId, msg_id: u64, bytes: usize) {
-        let negotiated = self.conns.get(&conn).and_then(|c| match &c.phase {
-            Phase::Established { caps, .. } => caps.get(cap).map(|s| s.cap.clone()),
-            _ => None,
-        });
-        let (protocol, version) = negotiated.map(|c| (c.name, c.version)).unwrap_or_default();
+        let Some(c) = self.conns.get(&conn) else {
+            return;
+        };
+        let Phase::Established { caps, .. } = &c.phase else {
+            return;
+        };
+        let (Some(shared), Some(peer)) = (caps.get(cap), c.peer) else {
+            return;
+        };
+        let version = shared.cap.version;
+        let Some(protocol) = self.registry.route(peer, cap) else {
+            return;
+        };
         let key = TrafficKey {
             protocol,
             version,

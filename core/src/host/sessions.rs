@@ -194,15 +194,21 @@ impl Host {
             HostMetrics::bump(&mut self.metrics.drops, "unknown capability");
             return;
         };
-        let name = shared.cap.name.clone();
+        let version = shared.cap.version;
+        let Some(protocol) = self.registry.route(peer, cap) else {
+            HostMetrics::bump(&mut self.metrics.drops, "unrouted");
+            return;
+        };
         let key = TrafficKey {
-            protocol: name.clone(),
-            version: shared.cap.version,
+            protocol,
+            version,
             code: msg_id,
         };
         self.metrics.ingress(key, payload.len());
-        let verdict = self.peers.on_message(now, peer, &name, payload.len());
+        let name = self.metrics.protocol_name(protocol);
+        let verdict = self.peers.on_message(now, peer, name, payload.len());
         if verdict != RateVerdict::Ok {
+            let name = name.to_string();
             HostMetrics::bump(&mut self.metrics.drops, "rate limit");
             HostMetrics::bump(&mut self.metrics.throttled, name.clone());
             self.push_event(HostEvent::Throttled {

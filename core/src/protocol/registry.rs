@@ -165,6 +165,19 @@ impl ProtocolRegistry {
         self.entries.get(id.0).and_then(|e| e.specs.first())
     }
 
+    /// The protocol that serves capability `cap` of `peer`, while `peer` is connected.
+    pub fn route(&self, peer: PeerId, cap: CapId) -> Option<ProtocolId> {
+        self.peers.get(&peer)?.get(&cap).copied()
+    }
+
+    /// Every registered protocol's id and capability name.
+    pub fn names(&self) -> impl Iterator<Item = (ProtocolId, String)> + '_ {
+        (0..self.entries.len()).filter_map(|i| {
+            let id = ProtocolId(i);
+            self.spec(id).map(|s| (id, s.cap.name.clone()))
+        })
+    }
+
     /// How many protocols are registered.
     pub fn len(&self) -> usize {
         self.entries.len()

@@ -140,7 +140,8 @@ impl MetricsSync {
                     t.bytes.saturating_sub(p.bytes),
                 );
                 if msgs > 0 {
-                    m.traffic(ingress, &k.protocol, k.version, k.code, msgs, bytes);
+                    let name = now.host.protocol_name(k.protocol);
+                    m.traffic(ingress, name, k.version, k.code, msgs, bytes);
                 }
             }
         }
