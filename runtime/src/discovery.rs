@@ -106,7 +106,8 @@ async fn run<R: Runtime>(
         }
         let deadline = drv.deadline();
         let wake: DiscWake<Reply> = poll_fn(|cx| {
-            if deadline.is_some_and(|d| d <= Instant::now()) {
+            // The timer first: ready at once when due, otherwise armed.
+            if timer.poll(cx, deadline).is_ready() {
                 return Poll::Ready(DiscWake::Timeout);
             }
             if let Poll::Ready(r) = R::poll_recv_from(&socket, cx, &mut buf) {
@@ -115,7 +116,7 @@ async fn run<R: Runtime>(
             if let Poll::Ready(q) = requests.poll_recv(cx) {
                 return Poll::Ready(DiscWake::Request(q));
             }
-            timer.poll(cx, deadline).map(|()| DiscWake::Timeout)
+            Poll::Pending
         })
         .await;
         match drv.on_wake(Instant::now(), wake, &buf) {

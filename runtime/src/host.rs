@@ -271,8 +271,9 @@ impl<R: Runtime, F: FnMut(&Host, HostEvent) + Send + 'static> HostTask<R, F> {
             let accept_paused = self.drv.accept_paused_until(now);
             self.turn = (self.turn + 1) % SOURCES;
             let wake = poll_fn(|cx| {
-                // Due timeouts first, so a busy source cannot hold them back.
-                if deadline.is_some_and(|d| d <= Instant::now()) {
+                // The timer first (ready at once when due), so a busy source cannot hold
+                // timeouts back.
+                if self.timer.poll(cx, deadline).is_ready() {
                     return Poll::Ready(HostWake::Timeout);
                 }
                 for i in 0..SOURCES {
@@ -286,7 +287,7 @@ impl<R: Runtime, F: FnMut(&Host, HostEvent) + Send + 'static> HostTask<R, F> {
                         return Poll::Ready(w);
                     }
                 }
-                self.timer.poll(cx, deadline).map(|()| HostWake::Timeout)
+                Poll::Pending
             })
             .await;
             self.on_wake(wake, &cfg, &from_tx, &buf);

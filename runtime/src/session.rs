@@ -93,9 +93,9 @@ pub(crate) async fn run<R: Runtime, A: SessionApp>(
             break;
         }
         let io = poll_fn(|cx| {
-            // A deadline already past comes first (it is cheap), then the write, commands
-            // and the read; the timer is armed last.
-            if deadline.is_some_and(|d| d <= Instant::now()) {
+            // The timer first: ready at once when the deadline has passed (so a busy socket
+            // cannot hold timeouts back), otherwise armed; then the write, commands, the read.
+            if timer.poll(cx, deadline).is_ready() {
                 return Poll::Ready(Io::Timeout);
             }
             if writing {
@@ -113,7 +113,7 @@ pub(crate) async fn run<R: Runtime, A: SessionApp>(
                     return Poll::Ready(Io::Read(r));
                 }
             }
-            timer.poll(cx, deadline).map(|()| Io::Timeout)
+            Poll::Pending
         })
         .await;
         let now = Instant::now();
